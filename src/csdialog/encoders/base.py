@@ -1,0 +1,142 @@
+"""The encoder protocol and the shared batching machinery every adapter uses."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from csdialog.errors import ValidationError
+
+__all__ = ["BatchedEncoder", "Encoder", "check_texts"]
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What csdialog needs from a backbone.
+
+    Any object with a ``name``, a ``dim`` and an ``encode`` method that maps a list of
+    ``n`` strings to a float32 array of shape ``(n, dim)`` is an encoder. Rows are
+    L2-normalised by the built-in adapters (so a dot product is a cosine).
+
+    Example:
+        >>> import numpy as np
+        >>> class Ones:
+        ...     name, dim = "ones", 2
+        ...     def encode(self, texts):
+        ...         return np.ones((len(texts), 2), dtype=np.float32)
+        >>> isinstance(Ones(), Encoder)
+        True
+    """
+
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def check_texts(texts: object) -> list[str]:
+    """Validate the input of ``encode``: a sequence of strings (empty strings allowed).
+
+    Raises:
+        ValidationError: a bare string, a non-sequence, or a non-string item (with its index).
+    """
+    if isinstance(texts, str | bytes):
+        raise ValidationError(
+            f"encode() takes a list of texts, got a single {type(texts).__name__} "
+            f"{texts[:40]!r}; wrap it: encode([text])"
+        )
+    if not isinstance(texts, Sequence):
+        try:
+            texts = list(texts)  # type: ignore[call-overload]
+        except TypeError:
+            raise ValidationError(
+                f"encode() takes a list of strings, got {type(texts).__name__}"
+            ) from None
+    out = list(texts)  # type: ignore[arg-type]
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise ValidationError(
+                f"encode() takes strings; item {i} is {type(t).__name__} {t!r:.60}. "
+                "Convert or drop non-text items first"
+            )
+    return out
+
+
+class BatchedEncoder:
+    """Base class of the built-in adapters: validation, de-duplication, length-sorted
+    batches, an optional progress bar, and a float32 ``(n, dim)`` result.
+
+    Subclasses set ``name`` and ``dim`` and implement :meth:`_encode_batch`, which gets
+    distinct texts of similar length and returns their (not yet normalised) vectors.
+
+    Args:
+        batch_size: texts per forward pass.
+        normalize: L2-normalise rows (default) so dot products are cosines.
+        show_progress: show a tqdm bar on stderr for calls with more than one batch.
+    """
+
+    name: str = "batched"
+    dim: int = 0
+
+    def __init__(
+        self, *, batch_size: int = 64, normalize: bool = True, show_progress: bool = False
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValidationError(f"batch_size must be a positive int, got {batch_size!r}")
+        self.batch_size = batch_size
+        self.normalize = normalize
+        self.show_progress = show_progress
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _length(self, text: str) -> int:
+        """Sort key for batching; subclasses with a tokenizer may count tokens."""
+        return len(text)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts``; repeated texts are embedded once.
+
+        Returns:
+            float32 array of shape ``(len(texts), dim)``.
+        """
+        items = check_texts(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        index: dict[str, int] = {}
+        inverse = np.empty(len(items), dtype=np.int64)
+        for i, t in enumerate(items):
+            inverse[i] = index.setdefault(t, len(index))
+        unique = list(index)
+        order = sorted(range(len(unique)), key=lambda i: self._length(unique[i]))
+        out = np.empty((len(unique), self.dim), dtype=np.float32)
+        starts = range(0, len(order), self.batch_size)
+        bar = None
+        if self.show_progress and len(order) > self.batch_size:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(order), desc=f"embedding ({self.name})", unit="text",
+                       file=sys.stderr)
+        for s in starts:
+            idx = order[s : s + self.batch_size]
+            vecs = np.asarray(self._encode_batch([unique[i] for i in idx]), dtype=np.float32)
+            if vecs.shape != (len(idx), self.dim):
+                raise ValueError(
+                    f"{type(self).__name__}._encode_batch returned shape {vecs.shape}, "
+                    f"expected {(len(idx), self.dim)}"
+                )
+            out[idx] = vecs
+            if bar is not None:
+                bar.update(len(idx))
+        if bar is not None:
+            bar.close()
+        if self.normalize:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            np.divide(out, norms, out=out, where=norms > 0)
+        return out[inverse]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"

