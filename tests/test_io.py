@@ -248,6 +248,8 @@ def test_property_jsonl_every_row_accounted(tmp_path: Path, rows: list[object]) 
     p.write_bytes(b"\n".join(lines))
     res = read_chats(p)
     r = res.report
+    if lines and lines[0].startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, not text
+        lines[0] = lines[0][3:]
     nonblank = sum(1 for line in lines if line.decode("utf-8", "replace").strip())
     assert r.rows_in == nonblank
     assert r.rows_in == r.rows_read + r.rows_rejected

@@ -76,6 +76,8 @@ class ColumnMapping:
         dialogue_id, role, text: required columns (``role`` may be omitted if
             ``default_role`` is set, e.g. for a file of customer questions only).
         timestamp, speaker: optional columns; ``None`` to ignore.
+        turn_index: optional column giving each turn's position in its dialogue (turns
+            layout); turns are ordered by it when present, else by row order.
         turns: the list-of-turns column of the dialogues layout.
         customer_id, channel, shop, product, category: optional dialogue-level columns.
         role_map: extra role spellings, e.g. ``{"SELLER": "agent", "BUYER": "customer"}``.
@@ -95,6 +97,7 @@ class ColumnMapping:
     text: str = "text"
     timestamp: str | None = "timestamp"
     speaker: str | None = "speaker"
+    turn_index: str | None = "turn_index"
     turns: str = "turns"
     customer_id: str | None = "customer_id"
     channel: str | None = "channel"
@@ -325,6 +328,23 @@ def _turn_from(row: Mapping[str, Any], cols: ColumnMapping, extra_keys: Iterable
                 speaker=speaker, metadata=metadata)
 
 
+def _position(row: Mapping[str, Any], column: str | None) -> int | None:
+    if column is None or column not in row or _is_missing(row[column]):
+        return None
+    value = _plain(row[column])
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or not number.is_integer():
+        raise ValidationError(f"turn index (column {column!r}) must be a whole number, got {value!r}")
+    return int(number)
+
+
 def _dialogue_fields(row: Mapping[str, Any], cols: ColumnMapping) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for name in _DIALOGUE_FIELDS:
@@ -496,6 +516,7 @@ class _Assembler:
             did = _dialogue_id(row.get(cols.dialogue_id), cols.dialogue_id)
             turn_extra, dlg_extra = self._extra(row)
             turn = _turn_from(row, cols, turn_extra)
+            position = _position(row, cols.turn_index)
         except ValidationError as exc:
             self.reject(line, str(exc), row)
             return
@@ -513,19 +534,20 @@ class _Assembler:
             self._current = did
         state = self._open.get(did)
         if state is None:
-            state = {"turns": [], "lines": [], "fields": _dialogue_fields(row, cols),
+            state = {"turns": [], "fields": _dialogue_fields(row, cols),
                      "meta": {k[len(_DIALOGUE_META_PREFIX):]: _plain(row[k])
                               for k in dlg_extra if not _is_missing(row[k])}}
             self._open[did] = state
-        state["turns"].append(turn)
-        state["lines"].append(line)
+        state["turns"].append((position, len(state["turns"]), turn))
         self.rows_read += 1
 
     def _close(self, did: str) -> Iterator[Dialogue]:
         state = self._open.pop(did)
         self._closed.add(did)
         self.n_dialogues += 1
-        yield Dialogue(did, tuple(state["turns"]), metadata=state["meta"], **state["fields"])
+        ordered = sorted(state["turns"], key=lambda p: (p[0] is None, p[0] or 0, p[1]))
+        turns = tuple(t for _, _, t in ordered)
+        yield Dialogue(did, turns, metadata=state["meta"], **state["fields"])
 
     def finish(self) -> Iterator[Dialogue]:
         for did in list(self._open):
