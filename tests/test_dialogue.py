@@ -16,7 +16,7 @@ def test_roles_and_synonyms() -> None:
     assert parse_role("机器人") is Role.BOT
     assert parse_role("系統") is Role.SYSTEM
     assert parse_role("SELLER", {"seller": "agent"}) is Role.AGENT
-    with pytest.raises(ValidationError, match="unknown role 'pirate'.*role_map"):
+    with pytest.raises(ValidationError, match=r"unknown role 'pirate'.*role_map"):
         parse_role("pirate")
     with pytest.raises(ValidationError, match="got int"):
         parse_role(3)

@@ -104,7 +104,7 @@ def test_registry() -> None:
 
 def test_missing_hf_folder_error(tmp_path: Path) -> None:
     enc = get_encoder(f"hf:{tmp_path / 'nothing'}")
-    with pytest.raises(Exception, match="never downloads|could not load"):
+    with pytest.raises(Exception, match=r"never downloads|could not load"):
         enc.encode(["x"])
 
 
@@ -160,7 +160,7 @@ def test_e5_folder_build_is_verified_and_atomic(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
     cfg = folder / "config.json"
     cfg.write_text(cfg.read_text() + " ")  # tamper
-    with pytest.raises(ModelFolderError, match="config.json does not match"):
+    with pytest.raises(ModelFolderError, match=r"config\.json does not match"):
         verify_e5_folder(folder)
     (folder / "model.safetensors").unlink()  # incomplete -> rebuilt on next use
     again = build_e5_folder(tmp_path / "e5")

@@ -125,7 +125,7 @@ def test_csv_missing_column_lists_found(tmp_path: Path) -> None:
 def test_csv_ragged_and_bad_encoding_rows(tmp_path: Path) -> None:
     p = tmp_path / "x.csv"
     p.write_bytes(
-        "dialogue_id,role,text\n".encode()
+        b"dialogue_id,role,text\n"
         + b"d,customer,ok\n"
         + b"d,agent\n"
         + "d,agent,坏".encode("gb18030") + b"\n"
@@ -177,7 +177,7 @@ def test_pandas_and_hf_dataset(tmp_path: Path) -> None:
     frame.loc[1, "text"] = None
     r = from_pandas(frame).report
     assert r.rows_rejected == 1 and r.rejected[0].line == 1 and "missing" in r.rejected[0].reason
-    with pytest.raises(ColumnMappingError, match="found|columns"):
+    with pytest.raises(ColumnMappingError, match=r"found|columns"):
         from_pandas(pd.DataFrame({"x": [1]}))
     hf = to_hf_dataset(ds)
     res = from_hf_dataset(hf)

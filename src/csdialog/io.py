@@ -337,7 +337,7 @@ def _position(row: Mapping[str, Any], column: str | None) -> int | None:
         if not value:
             return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, bool) or not math.isfinite(number) or not number.is_integer():
@@ -715,7 +715,7 @@ class ChatReader:
         *,
         columns: ColumnMapping | Mapping[str, Any] | None = None,
         layout: Layout = "auto",
-        format: FileFormat = "auto",  # noqa: A002 - the natural name for users
+        format: FileFormat = "auto",
         encoding: str = "utf-8",
         on_error: OnError = "report",
         assume_sorted: bool = False,
@@ -741,7 +741,7 @@ class ChatReader:
             raise FileNotFoundError(f"chat file not found: {self.path}")
         if self.path.is_dir():
             raise DataFormatError(f"{self.path} is a folder; pass a .jsonl, .csv or .parquet file")
-        fmt = _format_of(self.path, self.format)  # type: ignore[arg-type]
+        fmt = _format_of(self.path, self.format)
         source = str(self.path)
         if fmt == "parquet":
             pd = _pandas()
@@ -761,7 +761,7 @@ class ChatReader:
         layout = self.layout if self.layout != "auto" else _detect_layout(header, self.columns)
         if fmt != "jsonl" and header:  # JSON rows may differ in keys: checked per row
             _check_columns(header, self.columns, layout, source)
-        asm = _Assembler(source, self.columns, layout, self.on_error,  # type: ignore[arg-type]
+        asm = _Assembler(source, self.columns, layout, self.on_error,
                          self.assume_sorted)
         for line, row in rows:
             yield from asm.feed(line, row)
@@ -820,7 +820,7 @@ def read_chats(
     *,
     columns: ColumnMapping | Mapping[str, Any] | None = None,
     layout: Layout = "auto",
-    format: FileFormat = "auto",  # noqa: A002
+    format: FileFormat = "auto",
     encoding: str = "utf-8",
     on_error: OnError = "report",
 ) -> ReadResult:
@@ -863,7 +863,7 @@ def from_pandas(
     header = [str(c) for c in frame.columns]
     layout_ = layout if layout != "auto" else _detect_layout(header, cols)
     _check_columns(header, cols, layout_, source)
-    asm = _Assembler(source, cols, layout_, on_error, assume_sorted=False)  # type: ignore[arg-type]
+    asm = _Assembler(source, cols, layout_, on_error, assume_sorted=False)
     out: list[Dialogue] = []
     for i, rec in enumerate(frame.to_dict(orient="records")):
         out.extend(asm.feed(i, {str(k): v for k, v in rec.items()}))
@@ -897,7 +897,7 @@ def from_hf_dataset(
     header = [str(c) for c in names]
     layout_ = layout if layout != "auto" else _detect_layout(header, cols)
     _check_columns(header, cols, layout_, "<dataset>")
-    asm = _Assembler("<dataset>", cols, layout_, on_error, assume_sorted=False)  # type: ignore[arg-type]
+    asm = _Assembler("<dataset>", cols, layout_, on_error, assume_sorted=False)
     out: list[Dialogue] = []
     for i, rec in enumerate(dataset):
         out.extend(asm.feed(i, rec))

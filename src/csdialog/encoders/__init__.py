@@ -21,6 +21,7 @@ from csdialog.encoders.backends import (
     USEEncoder,
 )
 from csdialog.encoders.base import BatchedEncoder, Encoder, check_texts
+from csdialog.encoders.cache import CachedEncoder
 from csdialog.encoders.e5build import build_e5_folder, cache_dir
 from csdialog.encoders.hashing import HashingEncoder
 from csdialog.errors import UnknownEncoderError, ValidationError
@@ -28,6 +29,7 @@ from csdialog.errors import UnknownEncoderError, ValidationError
 __all__ = [
     "DEFAULT_ENCODER",
     "BatchedEncoder",
+    "CachedEncoder",
     "E5Encoder",
     "Encoder",
     "HashingEncoder",

@@ -127,7 +127,7 @@ class HuggingFaceEncoder(BatchedEncoder):
             hidden = self._model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        return pooled.float().cpu().numpy()
+        return np.asarray(pooled.float().cpu().numpy(), dtype=np.float32)
 
 
 class E5Encoder(HuggingFaceEncoder):
@@ -234,9 +234,7 @@ class SentenceTransformerEncoder(BatchedEncoder):
     @property
     def dim(self) -> int:  # type: ignore[override]
         model = self._load()
-        get = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get())
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -31,8 +31,11 @@ class Encoder(Protocol):
         True
     """
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -48,21 +51,16 @@ def check_texts(texts: object) -> list[str]:
             f"encode() takes a list of texts, got a single {type(texts).__name__} "
             f"{texts[:40]!r}; wrap it: encode([text])"
         )
-    if not isinstance(texts, Sequence):
-        try:
-            texts = list(texts)  # type: ignore[call-overload]
-        except TypeError:
-            raise ValidationError(
-                f"encode() takes a list of strings, got {type(texts).__name__}"
-            ) from None
-    out = list(texts)  # type: ignore[arg-type]
+    if not isinstance(texts, Iterable):
+        raise ValidationError(f"encode() takes a list of strings, got {type(texts).__name__}")
+    out: list[object] = list(texts)
     for i, t in enumerate(out):
         if not isinstance(t, str):
             raise ValidationError(
                 f"encode() takes strings; item {i} is {type(t).__name__} {t!r:.60}. "
                 "Convert or drop non-text items first"
             )
-    return out
+    return [str(t) for t in out]
 
 
 class BatchedEncoder:

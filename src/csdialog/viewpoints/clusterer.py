@@ -1,0 +1,634 @@
+"""Viewpoint clustering: questions asked in any wording -> named, stable viewpoints.
+
+Pipeline of :meth:`ViewpointClusterer.fit`:
+
+1. questions (texts, :class:`Question` records or dialogues, whose customer questions are
+   extracted) are normalised and exact / near-exact duplicates collapsed, keeping counts;
+   distinct questions are processed in sorted order, so the result does not depend on the
+   input order;
+2. each distinct question is embedded once by the encoder;
+3. the embeddings are L2-normalised (optionally centred and reduced by a whitened PCA);
+4. HDBSCAN finds dense groups (a question asked at least ``min_cluster_size`` times
+   stands as a group of its own even if it has no paraphrases);
+5. groups whose centroids are closer than ``merge_threshold`` (cosine) are merged:
+   they are paraphrases of one question split by density;
+6. outliers closer than ``assign_threshold`` to a centroid join it (optional);
+7. each viewpoint gets a canonical label (its most central, most asked, shortest
+   member), keywords (class-based TF-IDF, jieba for Chinese), examples, its share of all
+   questions and a breakdown by product / category / shop.
+
+``assign`` places new questions in the existing viewpoints (same ids, also after
+``save_pretrained`` / ``from_pretrained``); ``partial_fit`` adds new viewpoints for
+questions that fit none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from csdialog.dialogue import Dialogue
+from csdialog.encoders import Encoder, get_encoder
+from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
+from csdialog.viewpoints.questions import Question, extract_questions, normalize_question
+
+__all__ = ["CALIBRATION", "Viewpoint", "ViewpointClusterer"]
+
+_FORMAT = "csdialog.ViewpointClusterer"
+_FORMAT_VERSION = 1
+_GROUP_FIELDS = ("product", "category", "shop")
+_MIN_HDBSCAN = 100  # distinct questions below which HDBSCAN is not used
+
+#: Thresholds (cosine between L2-normalised embeddings) calibrated per encoder by
+#: ``benchmarks/calibrate_viewpoints.py`` on training splits only (banking77 train,
+#: clinc150 validation, crosswoz validation user turns); see docs/viewpoints.md.
+CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
+    "e5-small": MappingProxyType({"merge": 0.80, "assign": 0.60}),
+    "usem3": MappingProxyType({"merge": 0.80, "assign": 0.55}),
+    "hashing": MappingProxyType({"merge": 0.68, "assign": 0.30}),
+})
+_FALLBACK = MappingProxyType({"merge": 0.80, "assign": 0.60})
+
+
+@dataclass(frozen=True)
+class Viewpoint:
+    """One viewpoint: a question asked in many wordings.
+
+    Attributes:
+        viewpoint_id: stable id (``"vp-0001"``...), kept by ``assign`` and save / load.
+        label: the canonical question.
+        size: questions in it, repeats included.
+        n_distinct: distinct wordings (after normalisation).
+        share: ``size`` over all questions clustered at fit time.
+        keywords: most distinctive words (c-TF-IDF).
+        examples: up to ``n_examples`` distinct members, most central first.
+        breakdown: counts per product / category / shop, e.g.
+            ``{"product": {"面膜B": 9}}``.
+    """
+
+    viewpoint_id: str
+    label: str
+    size: int
+    n_distinct: int
+    share: float
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    breakdown: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "viewpoint_id": self.viewpoint_id, "label": self.label, "size": self.size,
+            "n_distinct": self.n_distinct, "share": self.share,
+            "keywords": list(self.keywords), "examples": list(self.examples),
+            "breakdown": {k: dict(v) for k, v in self.breakdown.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Viewpoint:
+        return cls(
+            viewpoint_id=str(data["viewpoint_id"]), label=str(data["label"]),
+            size=int(data["size"]), n_distinct=int(data["n_distinct"]),
+            share=float(data["share"]), keywords=tuple(data.get("keywords", ())),
+            examples=tuple(data.get("examples", ())),
+            breakdown={k: dict(v) for k, v in dict(data.get("breakdown", {})).items()},
+        )
+
+
+def _as_questions(X: object) -> list[Question]:
+    if isinstance(X, str):
+        raise ValidationError("pass a list of questions, not a single string; wrap it: [text]")
+    dialogues = getattr(X, "dialogues", None)  # a ReadResult
+    if dialogues is not None and not isinstance(X, list | tuple):
+        X = dialogues
+    items = list(X) if isinstance(X, Iterable) else None
+    if items is None:
+        raise ValidationError(
+            f"expected a list of question texts, Question records or Dialogues, got "
+            f"{type(X).__name__}"
+        )
+    if items and all(isinstance(x, Dialogue) for x in items):
+        return extract_questions(items)
+    out: list[Question] = []
+    for i, x in enumerate(items):
+        if isinstance(x, Question):
+            out.append(x)
+        elif isinstance(x, str):
+            if not x.strip():
+                raise ValidationError(f"question {i} is empty; drop empty texts first")
+            out.append(Question(x))
+        else:
+            raise ValidationError(
+                f"item {i} is {type(x).__name__}; expected question texts, Question records "
+                "or Dialogue objects (not a mix of dialogues and texts)"
+            )
+    return out
+
+
+def _normalize_rows(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    out: np.ndarray = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
+    return out.astype(np.float32)
+
+
+class ViewpointClusterer:
+    """Cluster customer questions into viewpoints (scikit-learn estimator contract).
+
+    Args:
+        encoder: encoder name (see :func:`csdialog.get_encoder`) or an encoder object.
+        min_cluster_size: smallest viewpoint, in distinct wordings (HDBSCAN), and the
+            number of repeats that makes a single wording a viewpoint on its own.
+        min_samples: HDBSCAN's ``min_samples`` (default: ``min_cluster_size``).
+        cluster_selection_method: ``"leaf"`` (fine, many pure groups; default) or
+            ``"eom"`` (HDBSCAN's default, coarser).
+        reduce_dim: PCA dimensions (whitened) before clustering; ``None`` keeps all.
+        merge_threshold: cosine between centroids above which two groups merge;
+            ``"auto"`` takes the encoder's calibrated value (:data:`CALIBRATION`).
+        assign_threshold: cosine to a centroid needed to join it (outliers at fit time,
+            new questions in ``assign``); ``"auto"`` as above.
+        reassign_outliers: let fit-time outliers join their nearest viewpoint when close
+            enough.
+        max_fit_samples: cluster at most this many distinct questions (a seeded sample);
+            the others are assigned afterwards. Keeps time and memory bounded.
+        n_keywords, n_examples: per viewpoint.
+        random_state: seed for sampling and PCA.
+
+    Attributes:
+        viewpoints_: the :class:`Viewpoint` records, largest first.
+        labels_: per fitted question, the index into ``viewpoints_`` or -1.
+        questions_: the fitted questions, aligned with ``labels_``.
+        merge_threshold_, assign_threshold_: thresholds used.
+
+    Example:
+        >>> vc = ViewpointClusterer(encoder="hashing", min_cluster_size=2)
+        >>> qs = ["面膜B为什么贵", "面膜B为什么这么贵啊", "面膜B为啥贵", "快递什么时候到",
+        ...       "快递几时到", "快递什么时候能到"]
+        >>> _ = vc.fit(qs)
+        >>> bool(len(vc.viewpoints_) >= 1 and vc.labels_[0] == vc.labels_[1])
+        True
+    """
+
+    def __init__(
+        self,
+        encoder: str | Encoder = "e5-small",
+        *,
+        min_cluster_size: int = 3,
+        min_samples: int | None = None,
+        cluster_selection_method: Literal["leaf", "eom"] = "leaf",
+        reduce_dim: int | None = None,
+        merge_threshold: float | Literal["auto"] = "auto",
+        assign_threshold: float | Literal["auto"] = "auto",
+        reassign_outliers: bool = True,
+        max_fit_samples: int | None = 30000,
+        n_keywords: int = 8,
+        n_examples: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.encoder = encoder
+        self.min_cluster_size = min_cluster_size
+        self.min_samples = min_samples
+        self.cluster_selection_method = cluster_selection_method
+        self.reduce_dim = reduce_dim
+        self.merge_threshold = merge_threshold
+        self.assign_threshold = assign_threshold
+        self.reassign_outliers = reassign_outliers
+        self.max_fit_samples = max_fit_samples
+        self.n_keywords = n_keywords
+        self.n_examples = n_examples
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ parameters
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn ``clone`` support)."""
+        return {k: getattr(self, k) for k in (
+            "encoder", "min_cluster_size", "min_samples", "cluster_selection_method",
+            "reduce_dim", "merge_threshold", "assign_threshold", "reassign_outliers",
+            "max_fit_samples", "n_keywords", "n_examples", "random_state")}
+
+    def set_params(self, **params: Any) -> ViewpointClusterer:
+        valid = self.get_params()
+        for k, v in params.items():
+            if k not in valid:
+                raise ValidationError(f"unknown parameter {k!r}; valid: {sorted(valid)}")
+            setattr(self, k, v)
+        return self
+
+    def _validate(self) -> None:
+        if not isinstance(self.min_cluster_size, int) or self.min_cluster_size < 2:
+            raise ValidationError(f"min_cluster_size must be an int >= 2, got {self.min_cluster_size!r}")
+        if self.min_samples is not None and (not isinstance(self.min_samples, int) or self.min_samples < 1):
+            raise ValidationError(f"min_samples must be None or an int >= 1, got {self.min_samples!r}")
+        if self.cluster_selection_method not in ("leaf", "eom"):
+            raise ValidationError(
+                f"cluster_selection_method must be 'leaf' or 'eom', got {self.cluster_selection_method!r}")
+        if self.reduce_dim is not None and (not isinstance(self.reduce_dim, int) or self.reduce_dim < 2):
+            raise ValidationError(f"reduce_dim must be None or an int >= 2, got {self.reduce_dim!r}")
+        for name in ("merge_threshold", "assign_threshold"):
+            v = getattr(self, name)
+            if v != "auto" and not (isinstance(v, int | float) and -1.0 <= float(v) <= 1.0):
+                raise ValidationError(f"{name} must be 'auto' or a cosine in [-1, 1], got {v!r}")
+        if self.max_fit_samples is not None and self.max_fit_samples < 10:
+            raise ValidationError(f"max_fit_samples must be None or >= 10, got {self.max_fit_samples!r}")
+
+    def _threshold(self, name: str, value: float | str) -> float:
+        if value != "auto":
+            return float(value)
+        enc_name = str(getattr(self.encoder_, "name", ""))
+        family = re.sub(r"-\d+$", "", enc_name)  # "hashing-128" -> "hashing"
+        table = CALIBRATION.get(enc_name) or CALIBRATION.get(family) or _FALLBACK
+        return float(table[name])
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: object, y: None = None) -> ViewpointClusterer:
+        """Cluster the questions in ``X`` (texts, :class:`Question` records or dialogues)."""
+        self._validate()
+        questions = _as_questions(X)
+        if not questions:
+            raise ValidationError("no questions to cluster (empty input, or no customer "
+                                  "questions found in the dialogues)")
+        self.encoder_ = get_encoder(self.encoder)
+        self.merge_threshold_ = self._threshold("merge", self.merge_threshold)
+        self.assign_threshold_ = self._threshold("assign", self.assign_threshold)
+        self.questions_ = questions
+
+        rep_texts, counts, inverse = self._collapse(questions)
+        raw = self.encoder_.encode(rep_texts)
+        self._fit_transform_params(raw)
+        Z = self._transform(raw)
+
+        labels = self._cluster(Z, counts)
+        labels = self._merge(Z, counts, labels)
+        if self.reassign_outliers:
+            labels = self._attach_outliers(Z, counts, labels)
+        self._finish(Z, counts, labels, rep_texts, inverse, questions, next_id=1)
+        return self
+
+    def fit_predict(self, X: object, y: None = None) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(X).labels_
+
+    @staticmethod
+    def _collapse(questions: Sequence[Question]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Group questions by normalised text; distinct keys in sorted order."""
+        by_key: dict[str, Counter[str]] = defaultdict(Counter)
+        qkeys = []
+        for q in questions:
+            key = normalize_question(q.text) or q.text.strip()
+            by_key[key][q.text.strip()] += 1
+            qkeys.append(key)
+        keys = sorted(by_key)
+        index = {k: i for i, k in enumerate(keys)}
+        reps = [min(by_key[k].items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0] for k in keys]
+        counts = np.asarray([sum(by_key[k].values()) for k in keys], dtype=np.int64)
+        inverse = np.asarray([index[k] for k in qkeys], dtype=np.int64)
+        return reps, counts, inverse
+
+    def _fit_transform_params(self, raw: np.ndarray) -> None:
+        # Without reduction the space is the encoder's own (cosine), so thresholds mean the
+        # same on any data; centring on a small, homogeneous set would erase what its
+        # questions share.
+        self.mean_ = np.zeros(raw.shape[1], dtype=np.float32)
+        self.projection_: np.ndarray | None = None
+        if self.reduce_dim is not None and self.reduce_dim < raw.shape[1] and len(raw) > self.reduce_dim:
+            from sklearn.decomposition import PCA
+
+            self.mean_ = raw.mean(axis=0).astype(np.float32)
+            pca = PCA(n_components=self.reduce_dim, whiten=True, random_state=self.random_state)
+            pca.fit(raw - self.mean_)
+            proj = pca.components_.T / np.sqrt(pca.explained_variance_)[None, :]
+            self.projection_ = proj.astype(np.float32)
+
+    def _transform(self, raw: np.ndarray) -> np.ndarray:
+        X = np.asarray(raw, dtype=np.float32) - self.mean_
+        if self.projection_ is not None:
+            X = X @ self.projection_
+        return _normalize_rows(X)
+
+    def _cluster(self, Z: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        n = len(Z)
+        labels = np.full(n, -1, dtype=np.int64)
+        idx = np.arange(n)
+        if self.max_fit_samples is not None and n > self.max_fit_samples:
+            rng = np.random.default_rng(self.random_state)
+            idx = np.sort(rng.choice(n, size=self.max_fit_samples, replace=False))
+        if len(idx) >= _MIN_HDBSCAN:
+            import hdbscan
+
+            model = hdbscan.HDBSCAN(
+                min_cluster_size=self.min_cluster_size,
+                min_samples=self.min_samples,
+                cluster_selection_method=self.cluster_selection_method,
+                metric="euclidean",
+                core_dist_n_jobs=1,
+            )
+            labels[idx] = model.fit_predict(Z[idx].astype(np.float64))
+        else:
+            # too few points for density estimates: every wording starts alone and the
+            # merge step (average linkage at merge_threshold) groups the paraphrases
+            labels[idx] = np.arange(len(idx))
+        # a wording asked often enough is a viewpoint even without paraphrases
+        nxt = labels.max() + 1
+        for i in np.flatnonzero((labels == -1) & (counts >= self.min_cluster_size)):
+            labels[i] = nxt
+            nxt += 1
+        if len(idx) < n:  # points outside the sample: nearest centroid, thresholded below
+            rest = np.setdiff1d(np.arange(n), idx)
+            cent, ids = self._centroids(Z, counts, labels)
+            if len(ids):
+                sims = Z[rest] @ cent.T
+                best = sims.argmax(axis=1)
+                ok = sims[np.arange(len(rest)), best] >= self.assign_threshold_
+                labels[rest[ok]] = ids[best[ok]]
+        return labels
+
+    @staticmethod
+    def _centroids(Z: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ids = np.unique(labels[labels >= 0])
+        if not len(ids):
+            return np.zeros((0, Z.shape[1]), dtype=np.float32), ids
+        w = counts.astype(np.float64)
+        sums = np.zeros((ids.max() + 1, Z.shape[1]))
+        np.add.at(sums, labels[labels >= 0], Z[labels >= 0] * w[labels >= 0, None])
+        return _normalize_rows(sums[ids].astype(np.float32)), ids
+
+    def _merge(self, Z: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        cent, ids = self._centroids(Z, counts, labels)
+        if len(ids) < 2:
+            if len(ids) == 1 and counts[labels >= 0].sum() < self.min_cluster_size:
+                return np.full_like(labels, -1)
+            return labels
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import pdist
+
+        dist = np.clip(pdist(cent.astype(np.float64), metric="cosine"), 0.0, 2.0)
+        tree = linkage(dist, method="average")
+        groups = fcluster(tree, t=1.0 - self.merge_threshold_, criterion="distance")
+        mapping = {int(old): int(g) - 1 for old, g in zip(ids, groups, strict=True)}
+        out = labels.copy()
+        mask = labels >= 0
+        out[mask] = [mapping[int(v)] for v in labels[mask]]
+        # a viewpoint needs min_cluster_size questions (repeats count)
+        sizes = np.bincount(out[mask], weights=counts[mask])
+        out[mask & (sizes[np.maximum(out, 0)] < self.min_cluster_size)] = -1
+        return out
+
+    def _attach_outliers(self, Z: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        cent, ids = self._centroids(Z, counts, labels)
+        noise = np.flatnonzero(labels < 0)
+        if not len(ids) or not len(noise):
+            return labels
+        sims = Z[noise] @ cent.T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(len(noise)), best] >= self.assign_threshold_
+        out = labels.copy()
+        out[noise[ok]] = ids[best[ok]]
+        return out
+
+    def _finish(
+        self, Z: np.ndarray, counts: np.ndarray, labels: np.ndarray, reps: list[str],
+        inverse: np.ndarray, questions: Sequence[Question], *, next_id: int,
+        keep: Sequence[Viewpoint] = (), keep_centroids: np.ndarray | None = None,
+    ) -> None:
+        """Build viewpoint records for the groups in ``labels`` (after ``keep``)."""
+        from csdialog.viewpoints.keywords import ctfidf_keywords
+
+        total = int(counts.sum())
+        groups = [g for g in np.unique(labels) if g >= 0]
+        stats = []
+        for g in groups:
+            members = np.flatnonzero(labels == g)
+            size = int(counts[members].sum())
+            cent = _normalize_rows((Z[members] * counts[members, None]).sum(0, keepdims=True))[0]
+            sims = Z[members] @ cent
+            order = sorted(range(len(members)), key=lambda i: (-sims[i], reps[members[i]]))
+            top = sims.max()
+            cands = [members[i] for i in order if sims[i] >= top - 0.03]
+            label = min(cands, key=lambda m: (-counts[m], len(reps[m]), reps[m]))
+            stats.append((g, members, size, cent, reps[label], [reps[members[i]] for i in order]))
+        stats.sort(key=lambda s: (-s[2], s[4]))
+        docs = {k: [reps[m] for m in s[1]] for k, s in enumerate(stats)}
+        weights = {k: [float(counts[m]) for m in s[1]] for k, s in enumerate(stats)}
+        keywords = ctfidf_keywords(docs, top_n=self.n_keywords, weights=weights) if docs else {}
+
+        question_group = labels[inverse]
+        breakdowns: dict[int, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+        for q, g in zip(questions, question_group, strict=True):
+            if g >= 0:
+                for f in _GROUP_FIELDS:
+                    value = getattr(q, f)
+                    if value:
+                        breakdowns[int(g)][f][value] += 1
+
+        viewpoints = list(keep)
+        centroids = [keep_centroids] if keep_centroids is not None and len(keep) else []
+        new_index = {}
+        for k, (g, members, size, cent, label, ordered) in enumerate(stats):
+            vid = f"vp-{next_id + k:04d}"
+            new_index[int(g)] = len(viewpoints)
+            viewpoints.append(Viewpoint(
+                viewpoint_id=vid, label=label, size=size, n_distinct=len(members),
+                share=size / total if total else 0.0, keywords=tuple(keywords.get(k, ())),
+                examples=tuple(ordered[: self.n_examples]),
+                breakdown={f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+                           for f, c in breakdowns[int(g)].items()},
+            ))
+            centroids.append(cent[None, :])
+        self.viewpoints_ = viewpoints
+        self.centroids_ = (np.concatenate(centroids).astype(np.float32) if centroids
+                           else np.zeros((0, Z.shape[1]), dtype=np.float32))
+        self.labels_ = np.asarray([new_index.get(int(g), -1) for g in question_group], dtype=np.int64)
+        self.next_id_ = next_id + len(stats)
+
+    # ------------------------------------------------------------------ using a fit
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "centroids_"):
+            raise NotFittedError(
+                "this ViewpointClusterer is not fitted yet; call fit(questions) or load one "
+                "with ViewpointClusterer.from_pretrained(folder)"
+            )
+
+    def predict(self, X: object) -> np.ndarray:
+        """Index into ``viewpoints_`` of each question's viewpoint, -1 when none is close."""
+        self._check_fitted()
+        texts = [q.text for q in _as_questions(X)]
+        if not texts or not len(self.centroids_):
+            return np.full(len(texts), -1, dtype=np.int64)
+        sims = self._transform(self.encoder_.encode(texts)) @ self.centroids_.T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(len(texts)), best] >= self.assign_threshold_
+        return np.where(ok, best, -1).astype(np.int64)
+
+    def assign(self, X: object) -> list[str | None]:
+        """The viewpoint id of each question (``None``: a new question, in no viewpoint).
+
+        Example:
+            >>> vc = ViewpointClusterer("hashing", min_cluster_size=2).fit(
+            ...     ["退货怎么退", "怎么退货", "退货流程是什么", "快递几天到", "快递多久到", "快递几时到"])
+            >>> vc.assign(["怎么退货呢"])[0] == vc.viewpoints_[vc.labels_[1]].viewpoint_id
+            True
+        """
+        ids = [v.viewpoint_id for v in self.viewpoints_] if hasattr(self, "viewpoints_") else []
+        return [ids[i] if i >= 0 else None for i in self.predict(X)]
+
+    def partial_fit(self, X: object, y: None = None) -> ViewpointClusterer:
+        """Assign new questions to existing viewpoints and cluster the rest into new ones.
+
+        Existing ids never change; new viewpoints get the next ids. Sizes and shares of
+        the existing viewpoints are not updated (they describe the original fit); the
+        new questions and their labels replace ``questions_`` / ``labels_``.
+        """
+        if not hasattr(self, "centroids_"):
+            return self.fit(X)
+        questions = _as_questions(X)
+        if not questions:
+            return self
+        pred = self.predict(questions)
+        rest = [q for q, p in zip(questions, pred, strict=True) if p < 0]
+        keep, keep_c = list(self.viewpoints_), self.centroids_
+        if rest:
+            reps, counts, inverse = self._collapse(rest)
+            Z = self._transform(self.encoder_.encode(reps))
+            labels = self._cluster(Z, counts)
+            labels = self._merge(Z, counts, labels)
+            self._finish(Z, counts, labels, reps, inverse, rest, next_id=self.next_id_,
+                         keep=keep, keep_centroids=keep_c)
+            new_labels = iter(self.labels_)
+        else:
+            new_labels = iter(())
+        self.questions_ = questions
+        self.labels_ = np.asarray([p if p >= 0 else next(new_labels) for p in pred], dtype=np.int64)
+        return self
+
+    def top(self, n: int = 10, by: str | None = None) -> Any:
+        """The ``n`` largest viewpoints, overall (a list) or per product / category / shop
+        (a DataFrame with one row per group and rank)."""
+        self._check_fitted()
+        if by is None:
+            return sorted(self.viewpoints_, key=lambda v: (-v.size, v.viewpoint_id))[:n]
+        if by not in _GROUP_FIELDS:
+            raise ValidationError(f"by must be None or one of {list(_GROUP_FIELDS)}, got {by!r}")
+        import pandas as pd
+
+        rows = []
+        groups: dict[str, list[tuple[int, Viewpoint]]] = defaultdict(list)
+        for v in self.viewpoints_:
+            for value, count in v.breakdown.get(by, {}).items():
+                groups[value].append((count, v))
+        for value in sorted(groups):
+            items = sorted(groups[value], key=lambda cv: (-cv[0], cv[1].viewpoint_id))[:n]
+            total = sum(c for c, _ in groups[value])
+            for rank, (count, v) in enumerate(items, start=1):
+                rows.append({by: value, "rank": rank, "viewpoint_id": v.viewpoint_id,
+                             "label": v.label, "count": count, "share_in_group": count / total})
+        return pd.DataFrame(rows, columns=[by, "rank", "viewpoint_id", "label", "count",
+                                           "share_in_group"])
+
+    def to_frame(self, level: Literal["viewpoints", "questions"] = "viewpoints") -> Any:
+        """A DataFrame of the viewpoints, or of the fitted questions with their viewpoint."""
+        self._check_fitted()
+        import pandas as pd
+
+        if level == "viewpoints":
+            return pd.DataFrame([
+                {**v.to_dict(), "keywords": ", ".join(v.keywords), "examples": " | ".join(v.examples)}
+                for v in self.viewpoints_
+            ])
+        if level == "questions":
+            ids = [v.viewpoint_id for v in self.viewpoints_]
+            return pd.DataFrame([
+                {**q.to_dict(), "viewpoint_id": ids[g] if g >= 0 else None}
+                for q, g in zip(getattr(self, "questions_", []), self.labels_, strict=False)
+            ])
+        raise ValidationError(f"level must be 'viewpoints' or 'questions', got {level!r}")
+
+    # ------------------------------------------------------------------ persistence
+
+    def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
+        """Write ``config.json`` (parameters, encoder, thresholds, viewpoints) and
+        ``arrays.safetensors`` (centroids and the embedding transform). No pickle."""
+        self._check_fitted()
+        from safetensors.numpy import save_file
+
+        from csdialog import __version__
+
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        params = self.get_params()
+        enc = params.pop("encoder")
+        params["encoder"] = enc if isinstance(enc, str) else getattr(enc, "name", "custom")
+        arrays = {"centroids": self.centroids_, "mean": self.mean_}
+        if self.projection_ is not None:
+            arrays["projection"] = self.projection_
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()},
+                  str(path / "arrays.safetensors"))
+        config = {
+            "format": _FORMAT, "format_version": _FORMAT_VERSION, "csdialog_version": __version__,
+            "params": params, "encoder_name": getattr(self.encoder_, "name", params["encoder"]),
+            "encoder_dim": int(self.mean_.shape[0]),
+            "merge_threshold": self.merge_threshold_, "assign_threshold": self.assign_threshold_,
+            "next_id": self.next_id_, "viewpoints": [v.to_dict() for v in self.viewpoints_],
+        }
+        (path / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2),
+                                          encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_pretrained(
+        cls, folder: str | os.PathLike[str], *, encoder: str | Encoder | None = None
+    ) -> ViewpointClusterer:
+        """Load a folder written by :meth:`save_pretrained`; ``assign`` then gives the same
+        ids as before saving. Pass ``encoder`` to use an object instead of the saved name."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        path = Path(folder)
+        cfg_path, arr_path = path / "config.json", path / "arrays.safetensors"
+        for p in (cfg_path, arr_path):
+            if not p.is_file():
+                raise ModelFolderError(f"{p} is missing; is {path} a saved ViewpointClusterer?")
+        try:
+            config = json.loads(cfg_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ModelFolderError(f"{cfg_path} is not valid JSON: {exc}") from exc
+        if config.get("format") != _FORMAT or config.get("format_version") != _FORMAT_VERSION:
+            raise ModelFolderError(
+                f"{path} holds {config.get('format')!r} v{config.get('format_version')}, "
+                f"expected {_FORMAT!r} v{_FORMAT_VERSION}"
+            )
+        try:
+            arrays = load_file(str(arr_path))
+        except (SafetensorError, OSError) as exc:
+            raise ModelFolderError(f"{arr_path} is corrupted: {exc}") from exc
+        params = dict(config["params"])
+        if encoder is not None:
+            params["encoder"] = encoder
+        self = cls(**params)
+        self.encoder_ = get_encoder(self.encoder)
+        self.merge_threshold_ = float(config["merge_threshold"])
+        self.assign_threshold_ = float(config["assign_threshold"])
+        self.mean_ = arrays["mean"]
+        self.projection_ = arrays.get("projection")
+        self.centroids_ = arrays["centroids"]
+        self.viewpoints_ = [Viewpoint.from_dict(v) for v in config["viewpoints"]]
+        self.next_id_ = int(config["next_id"])
+        self.labels_ = np.zeros(0, dtype=np.int64)
+        self.questions_ = []
+        if len(self.viewpoints_) != len(self.centroids_):
+            raise ModelFolderError(
+                f"{path}: {len(self.viewpoints_)} viewpoints but {len(self.centroids_)} centroids"
+            )
+        dim = int(config["encoder_dim"])
+        if self.mean_.shape != (dim,):
+            raise ModelFolderError(f"{path}: mean has shape {self.mean_.shape}, expected ({dim},)")
+        return self

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csdialog import Dialogue, ModelFolderError, NotFittedError, Turn, ValidationError, read_chats
+from csdialog.encoders import HashingEncoder
+from csdialog.evaluation import clustering_scores, hungarian_accuracy
+from csdialog.viewpoints import (
+    Question,
+    ViewpointClusterer,
+    ctfidf_keywords,
+    extract_questions,
+    is_question,
+    normalize_question,
+)
+
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "sample_chats.jsonl"
+
+GROUPS = {
+    "price": ["面膜B为什么贵", "面膜B为什么这么贵啊", "面膜B为啥这么贵", "面膜B凭什么这么贵",
+              "面膜B贵在哪里"],
+    "delivery": ["快递什么时候到", "快递几时到", "快递什么时候能到", "快递多久能到",
+                 "我的快递什么时候到"],
+    "refund": ["怎么申请退款", "退款怎么申请", "如何申请退款", "申请退款怎么弄", "退款在哪里申请"],
+}
+
+
+def _questions() -> tuple[list[str], list[str]]:
+    texts, gold = [], []
+    for g, qs in GROUPS.items():
+        texts += qs
+        gold += [g] * len(qs)
+    return texts, gold
+
+
+def _fit(**kw: object) -> ViewpointClusterer:
+    texts, _ = _questions()
+    return ViewpointClusterer(encoder=HashingEncoder(dim=256), min_cluster_size=2, **kw).fit(texts)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- question extraction
+
+
+def test_question_rules() -> None:
+    assert is_question("面膜B这么贵,它贵在哪里?")
+    assert is_question("快递什么时候到")
+    assert is_question("能退吗")
+    assert is_question("When will it arrive")
+    assert not is_question("好的,谢谢你")
+    assert not is_question("在吗?")
+    assert not is_question("thanks a lot.")
+    assert not is_question("")
+
+
+def test_extract_questions_from_dialogues() -> None:
+    d = Dialogue("d1", [Turn("customer", "你好,在吗?面膜B为什么这么贵"),
+                        Turn("agent", "请问您想了解什么?"),
+                        Turn("customer", "谢谢。When will it ship?")], product="面膜B")
+    qs = extract_questions([d])
+    assert [(q.text, q.turn_index, q.product) for q in qs] == [
+        ("面膜B为什么这么贵", 0, "面膜B"), ("When will it ship?", 2, "面膜B")]
+    assert extract_questions([d], roles=["agent"])[0].text == "请问您想了解什么?"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_property_question_helpers_never_crash(text: str) -> None:
+    normalize_question(text)
+    is_question(text)
+    if text.strip():
+        extract_questions([Dialogue("d", [Turn("customer", text)])])
+
+
+def test_normalize_merges_near_exact_duplicates() -> None:
+    assert normalize_question("面膜B为什么这么贵啊?!") == normalize_question("面膜b 为什么这么贵")
+    assert normalize_question("ＷＨＹ  so expensive？") == "why so expensive"
+
+
+# ---------------------------------------------------------------- clustering
+
+
+def test_fit_groups_paraphrases() -> None:
+    texts, gold = _questions()
+    vc = _fit()
+    scores = clustering_scores(gold, vc.labels_)
+    assert scores["ari"] > 0.6, scores
+    v = vc.viewpoints_[0]
+    assert v.viewpoint_id == "vp-0001" and v.size >= 3 and 0 < v.share <= 1
+    assert v.label in texts and v.keywords and v.examples
+    assert sum(x.size for x in vc.viewpoints_) <= len(texts)
+
+
+def test_repeats_counted_and_popular_wording_stands_alone() -> None:
+    texts = ["发票怎么开"] * 4 + ["发票怎么开?"] + ["面膜B为什么贵"]
+    vc = ViewpointClusterer(encoder=HashingEncoder(dim=64), min_cluster_size=3).fit(texts)
+    assert len(vc.viewpoints_) == 1
+    v = vc.viewpoints_[0]
+    assert (v.size, v.n_distinct, v.label) == (5, 1, "发票怎么开")
+    assert list(vc.labels_) == [0] * 5 + [-1]
+
+
+def test_independent_of_input_order() -> None:
+    texts, _ = _questions()
+    a = _fit()
+    shuffled = texts[:]
+    random.Random(3).shuffle(shuffled)
+    b = ViewpointClusterer(encoder=HashingEncoder(dim=256), min_cluster_size=2).fit(shuffled)
+    assert [v.to_dict() for v in a.viewpoints_] == [v.to_dict() for v in b.viewpoints_]
+    assert a.assign(texts) == b.assign(texts)
+
+
+def test_assign_save_load_identical(tmp_path: Path) -> None:
+    texts, _ = _questions()
+    vc = _fit()
+    new = ["快递到底什么时候到", "面膜B为什么那么贵", "你们几点下班", "退款如何申请"]
+    before = vc.assign(new)
+    assert before[0] == vc.assign(["快递什么时候到"])[0]
+    vc.save_pretrained(tmp_path / "vp")
+    assert not list((tmp_path / "vp").glob("*.pkl"))
+    loaded = ViewpointClusterer.from_pretrained(tmp_path / "vp", encoder=HashingEncoder(dim=256))
+    assert loaded.assign(new) == before
+    assert loaded.assign(texts) == vc.assign(texts)
+    assert [v.to_dict() for v in loaded.viewpoints_] == [v.to_dict() for v in vc.viewpoints_]
+
+
+def test_saved_folder_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelFolderError, match="missing"):
+        ViewpointClusterer.from_pretrained(tmp_path)
+    vc = _fit()
+    vc.save_pretrained(tmp_path / "vp")
+    (tmp_path / "vp" / "arrays.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelFolderError, match="corrupted"):
+        ViewpointClusterer.from_pretrained(tmp_path / "vp", encoder=HashingEncoder(dim=256))
+
+
+def test_partial_fit_keeps_ids_and_adds_new_viewpoints() -> None:
+    vc = _fit()
+    old = {v.viewpoint_id: v.label for v in vc.viewpoints_}
+    new = ["怎么开发票", "如何开发票", "开发票怎么弄", "在哪开发票", "开发票要多久", "快递什么时候到"]
+    vc.partial_fit(new)
+    now = {v.viewpoint_id: v.label for v in vc.viewpoints_}
+    assert all(now[k] == old[k] for k in old)
+    added = [v for v in vc.viewpoints_ if v.viewpoint_id not in old]
+    assert added and "发票" in added[0].label
+    assert vc.assign(["快递什么时候到"])[0] in old
+
+
+def test_top_by_product_and_frames() -> None:
+    qs = [Question(t, product="面膜B" if g == "price" else "快递")
+          for t, g in zip(*_questions(), strict=True)]
+    vc = ViewpointClusterer(encoder=HashingEncoder(dim=256), min_cluster_size=2).fit(qs)
+    assert len(vc.top(2)) <= 2
+    table = vc.top(3, by="product")
+    assert set(table.columns) >= {"product", "rank", "viewpoint_id", "label", "count"}
+    assert set(table["product"]) <= {"面膜B", "快递"}
+    frame = vc.to_frame("questions")
+    assert len(frame) == len(qs) and "viewpoint_id" in frame
+    assert len(vc.to_frame()) == len(vc.viewpoints_)
+    with pytest.raises(ValidationError, match="by must be"):
+        vc.top(3, by="colour")
+
+
+def test_errors() -> None:
+    vc = ViewpointClusterer(encoder=HashingEncoder(dim=32))
+    with pytest.raises(NotFittedError):
+        vc.assign(["x"])
+    with pytest.raises(ValidationError, match="single string"):
+        vc.fit("面膜B为什么贵")
+    with pytest.raises(ValidationError, match="empty"):
+        vc.fit(["ok", "  "])
+    with pytest.raises(ValidationError, match="no questions"):
+        vc.fit([])
+    with pytest.raises(ValidationError, match="min_cluster_size"):
+        ViewpointClusterer(encoder="hashing", min_cluster_size=1).fit(["a", "b"])
+    with pytest.raises(ValidationError, match="item 1"):
+        vc.fit(["a", 3])
+    with pytest.raises(ValidationError, match="unknown parameter"):
+        vc.set_params(colour=1)
+
+
+def test_sklearn_clone() -> None:
+    from sklearn.base import clone
+
+    vc = ViewpointClusterer(encoder="hashing", min_cluster_size=4, reduce_dim=8)
+    c = clone(vc)
+    assert c.get_params() == vc.get_params()
+
+
+def test_max_fit_samples_assigns_the_rest() -> None:
+    texts, _ = _questions()
+    many = [f"{t}{'?' * (i % 2)}{' ' * i}x{i}" for i, t in enumerate(texts * 3)]
+    vc = ViewpointClusterer(encoder=HashingEncoder(dim=256), min_cluster_size=2,
+                            max_fit_samples=20).fit(many)
+    assert len(vc.labels_) == len(many)
+
+
+def test_keywords_chinese_and_english() -> None:
+    kw = ctfidf_keywords({0: ["面膜B为什么这么贵", "面膜B贵在哪里"], 1: ["when will my parcel arrive",
+                                                              "where is my parcel"]}, top_n=3)
+    assert "面膜" in kw[0] and "parcel" in kw[1]
+
+
+def test_metrics() -> None:
+    assert hungarian_accuracy(["a", "a", "b"], [1, 1, 0]) == 1.0
+    s = clustering_scores(["a", "a", "b", "b"], [0, 0, 1, -1])
+    assert s["coverage"] == 0.75 and s["n_clusters"] == 2
+    with pytest.raises(ValidationError):
+        clustering_scores(["a"], [0, 1])
+
+
+# ---------------------------------------------------------------- the real default model
+
+
+@pytest.mark.model
+def test_seed_example_with_default_encoder(no_network: None, e5_encoder: object) -> None:
+    seed = ["为什么面膜B比面膜A贵了一百多块钱?", "面膜B这么贵,它贵在哪里?", "快递什么时候到?"]
+    vc = ViewpointClusterer(encoder=e5_encoder, min_cluster_size=2)  # type: ignore[arg-type]
+    vc.fit(read_chats(SAMPLE))
+    ids = vc.assign(seed)
+    assert ids[0] is not None and ids[0] == ids[1]
+    assert ids[2] != ids[0]
+    mask = next(v for v in vc.viewpoints_ if v.viewpoint_id == ids[0])
+    assert "面膜" in mask.label and mask.size >= 5
+    assert np.isin(vc.labels_, np.arange(len(vc.viewpoints_))).mean() > 0.3
