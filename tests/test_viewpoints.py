@@ -228,3 +228,21 @@ def test_seed_example_with_default_encoder(no_network: None, e5_encoder: object)
     mask = next(v for v in vc.viewpoints_ if v.viewpoint_id == ids[0])
     assert "面膜" in mask.label and mask.size >= 5
     assert np.isin(vc.labels_, np.arange(len(vc.viewpoints_))).mean() > 0.3
+
+
+def test_thresholds_auto_explicit_and_uncalibrated_warning() -> None:
+    import numpy as np
+
+    class Unknown:
+        name, dim = "my-unknown-encoder", 8
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return HashingEncoder(dim=8).encode(texts)
+
+    texts, _ = _questions()
+    with pytest.warns(UserWarning, match="no calibrated viewpoint thresholds"):
+        ViewpointClusterer(encoder=Unknown(), min_cluster_size=2).fit(texts)
+    vc = ViewpointClusterer(encoder=Unknown(), min_cluster_size=2, merge_threshold=0.5,
+                            outlier_threshold=0.4, assign_threshold=0.99).fit(texts)
+    assert (vc.merge_threshold_, vc.outlier_threshold_, vc.assign_threshold_) == (0.5, 0.4, 0.99)
+    assert all(a is None for a in vc.assign(["完全无关的问题: 今天天气怎么样"]))

