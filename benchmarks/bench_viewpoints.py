@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Row, run_isolated, write_results  # noqa: E402
+from _harness import Row, run_isolated, write_results
 
 SEED = 0
 

@@ -83,7 +83,10 @@ def test_property_any_text_gives_finite_rows(texts: list[str]) -> None:
     assert np.isfinite(out).all()
 
 
-def test_registry() -> None:
+def test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    import csdialog.encoders as encoders_module
+
+    monkeypatch.setattr(encoders_module, "_REGISTRY", dict(encoders_module._REGISTRY))
     assert {"e5-small", "usem3", "hashing"} <= set(available_encoders())
     with pytest.raises(UnknownEncoderError, match="valid choices: e5-small"):
         get_encoder("bert-typo")

@@ -231,7 +231,6 @@ def test_seed_example_with_default_encoder(no_network: None, e5_encoder: object)
 
 
 def test_thresholds_auto_explicit_and_uncalibrated_warning() -> None:
-    import numpy as np
 
     class Unknown:
         name, dim = "my-unknown-encoder", 8
