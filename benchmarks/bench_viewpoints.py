@@ -45,6 +45,8 @@ class Precomputed:
         self.name = name
         self.dim = int(vectors.shape[1])
         self._index = {t: i for i, t in enumerate(texts)}
+        for i, t in enumerate(texts):  # the clusterer embeds stripped representatives
+            self._index.setdefault(t.strip(), i)
         self._vectors = vectors
 
     def encode(self, texts: list[str]) -> np.ndarray:
