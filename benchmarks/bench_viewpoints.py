@@ -88,11 +88,36 @@ def run_bertopic(texts: list[str], vectors: np.ndarray) -> np.ndarray:
     return np.asarray(topics)
 
 
-def run_csdialog(texts: list[str], encoder: Any, **params: Any) -> np.ndarray:
+SIZES: dict[str, list[int]] = {}
+
+
+def run_csdialog(texts: list[str], encoder: Any, dataset: str = "", **params: Any) -> np.ndarray:
     from csdialog.viewpoints import ViewpointClusterer
 
     vc = ViewpointClusterer(encoder=encoder, **params).fit(texts)
+    SIZES[dataset] = [v.size for v in vc.viewpoints_]
     return vc.labels_
+
+
+def plot_sizes(path: Path) -> None:
+    """Viewpoint sizes by rank, one line per data set (log-log)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    for name, sizes in SIZES.items():
+        ax.plot(range(1, len(sizes) + 1), sorted(sizes, reverse=True), marker=".", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("viewpoint rank")
+    ax.set_ylabel("questions in viewpoint")
+    ax.set_title("Viewpoint sizes (csdialog, e5-small, default parameters)")
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
 
 
 def quality(args: argparse.Namespace) -> list[Row]:
@@ -112,7 +137,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
         X = pre.encode(texts)
         k = len(set(gold))
         methods = {
-            "csdialog ViewpointClusterer": lambda: run_csdialog(texts, pre),  # noqa: B023
+            "csdialog ViewpointClusterer": lambda: run_csdialog(texts, pre, name),  # noqa: B023
             "BERTopic default (UMAP+HDBSCAN)": lambda: run_bertopic(texts, X),  # noqa: B023
             "k-means, true k": lambda: KMeans(k, n_init=10, random_state=SEED).fit_predict(X),  # noqa: B023
         }
@@ -127,6 +152,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
                 "clusters": s["n_clusters"], "true_k": k, "n": len(texts)},
                 seconds=round(secs, 2), notes=f"embedding {embed_s:.0f}s, shared"))
             print(f"[quality] {name} {method}: {rows[-1].metrics} {secs:.1f}s", flush=True)
+    plot_sizes(Path(args.plot))
     return rows
 
 
@@ -229,6 +255,7 @@ def main() -> None:
     ap.add_argument("--n-stream", type=int, default=1_000_000)
     ap.add_argument("--fit-sample", type=int, default=30_000)
     ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--plot", default="docs/img/viewpoint_sizes.png")
     args = ap.parse_args()
     if args.part == "quality":
         rows = quality(args)

