@@ -29,7 +29,7 @@ import os
 import re
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -523,19 +523,23 @@ class ViewpointClusterer:
         questions = _as_questions(X)
         if not questions:
             return self
-        pred = self.predict(questions)
-        rest = [q for q, p in zip(questions, pred, strict=True) if p < 0]
-        keep, keep_c = list(self.viewpoints_), self.centroids_
-        if rest:
-            reps, counts, inverse = self._collapse(rest)
-            Z = self._transform(self.encoder_.encode(reps))
-            labels = self._cluster(Z, counts)
-            labels = self._merge(Z, counts, labels)
-            self._finish(Z, counts, labels, reps, inverse, rest, next_id=self.next_id_,
-                         keep=keep, keep_centroids=keep_c)
-            new_labels = iter(self.labels_)
-        else:
-            new_labels = iter(())
+        from csdialog.encoders import CachedEncoder
+
+        encoder = self.encoder_
+        self.encoder_ = CachedEncoder(encoder)  # the unassigned are embedded once, not twice
+        try:
+            pred = self.predict(questions)
+            rest = [q for q, p in zip(questions, pred, strict=True) if p < 0]
+            new_labels: Iterator[int] = iter(())
+            if rest:
+                reps, counts, inverse = self._collapse(rest)
+                Z = self._transform(self.encoder_.encode(reps))
+                labels = self._merge(Z, counts, self._cluster(Z, counts))
+                self._finish(Z, counts, labels, reps, inverse, rest, next_id=self.next_id_,
+                             keep=list(self.viewpoints_), keep_centroids=self.centroids_)
+                new_labels = iter(self.labels_.tolist())
+        finally:
+            self.encoder_ = encoder
         self.questions_ = questions
         self.labels_ = np.asarray([p if p >= 0 else next(new_labels) for p in pred], dtype=np.int64)
         return self
