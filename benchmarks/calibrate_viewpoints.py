@@ -94,10 +94,9 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
         vc._validate()
         vc.encoder_ = encoder
         vc.merge_threshold_ = vc.outlier_threshold_ = vc.assign_threshold_ = 1.0
-        qs = [q for q in texts]
         from csdialog.viewpoints.clusterer import _as_questions
 
-        questions = _as_questions(qs)
+        questions = _as_questions(texts)
         reps, counts, inverse = vc._collapse(questions)
         raw = encoder.encode(reps)
         vc._fit_transform_params(raw)

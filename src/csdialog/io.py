@@ -41,7 +41,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, Literal
 
-from csdialog.dialogue import Dialogue, Role, Turn, parse_role, parse_timestamp
+from csdialog.dialogue import _DIALOGUE_FIELDS, Dialogue, Role, Turn, parse_role, parse_timestamp
 from csdialog.errors import ColumnMappingError, DataFormatError, ValidationError
 
 __all__ = [
@@ -63,7 +63,6 @@ Layout = Literal["auto", "turns", "dialogues"]
 FileFormat = Literal["auto", "jsonl", "csv", "parquet"]
 OnError = Literal["report", "raise"]
 
-_DIALOGUE_FIELDS = ("customer_id", "channel", "shop", "product", "category")
 _DIALOGUE_META_PREFIX = "dialogue."
 _RAW_LIMIT = 200
 
@@ -406,6 +405,7 @@ class _Assembler:
         self.rows_read = 0
         self.n_dialogues = 0
         self.rejected: list[RejectedRow] = []
+        self._mapped = cols._mapped()  # column names the mapping claims, once per read
         # turns layout state
         self._open: dict[str, dict[str, Any]] = {}
         self._closed: set[str] = set()
@@ -425,8 +425,7 @@ class _Assembler:
     def _extra(self, row: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         if not self.cols.keep_extra:
             return [], []
-        mapped = self.cols._mapped()
-        extra = [k for k in row if k not in mapped]
+        extra = [k for k in row if k not in self._mapped]
         turn_extra = [k for k in extra if not str(k).startswith(_DIALOGUE_META_PREFIX)]
         dlg_extra = [k for k in extra if str(k).startswith(_DIALOGUE_META_PREFIX)]
         return turn_extra, dlg_extra
@@ -496,9 +495,8 @@ class _Assembler:
             self.reject(line, reason, t, turn_index=i)
         metadata: dict[str, Any] = {}
         if cols.keep_extra:
-            mapped_cols = cols._mapped()
             for k, v in row.items():
-                if k not in mapped_cols and not _is_missing(v):
+                if k not in self._mapped and not _is_missing(v):
                     metadata[k] = _plain(v)
             if isinstance(metadata.get("metadata"), Mapping):
                 nested = metadata.pop("metadata")
