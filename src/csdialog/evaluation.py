@@ -14,7 +14,13 @@ import numpy as np
 
 from csdialog.errors import ValidationError
 
-__all__ = ["clustering_scores", "hungarian_accuracy"]
+__all__ = [
+    "classification_scores",
+    "clustering_scores",
+    "expected_calibration_error",
+    "hungarian_accuracy",
+    "multilabel_scores",
+]
 
 
 def _as_codes(values: Sequence[Any] | np.ndarray) -> np.ndarray:
@@ -64,3 +70,84 @@ def clustering_scores(
         out["nmi_covered"] = float(normalized_mutual_info_score(t[covered], pred_arr[covered]))
         out["ari_covered"] = float(adjusted_rand_score(t[covered], pred_arr[covered]))
     return out
+
+
+def expected_calibration_error(proba: np.ndarray, true_index: Sequence[int] | np.ndarray,
+                               *, n_bins: int = 15) -> float:
+    """Expected calibration error of top-label confidences (equal-width bins).
+
+    Example:
+        >>> expected_calibration_error(np.array([[0.9, 0.1], [0.6, 0.4]]), [0, 1])
+        0.35
+    """
+    P = np.asarray(proba, dtype=np.float64)
+    y = np.asarray(true_index)
+    if P.ndim != 2 or len(P) != len(y):
+        raise ValidationError(f"proba must be (n, k) with n = {len(y)}, got {P.shape}")
+    conf, pred = P.max(axis=1), P.argmax(axis=1)
+    correct = (pred == y).astype(np.float64)
+    bins = np.minimum((conf * n_bins).astype(np.int64), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            ece += m.mean() * abs(correct[m].mean() - conf[m].mean())
+    return round(float(ece), 6)
+
+
+def classification_scores(
+    true: Sequence[str], pred: Sequence[str], *, oos_label: str | None = None
+) -> dict[str, float]:
+    """Accuracy and macro-F1; with ``oos_label``, also in-scope accuracy and the
+    out-of-scope recall, precision and F1 (the CLINC150 protocol).
+
+    Example:
+        >>> classification_scores(["a", "b", "oos"], ["a", "oos", "oos"], oos_label="oos")["oos_recall"]
+        1.0
+    """
+    from sklearn.metrics import f1_score
+
+    t = np.asarray([str(x) for x in true], dtype=object)
+    p = np.asarray([str(x) for x in pred], dtype=object)
+    if len(t) != len(p) or not len(t):
+        raise ValidationError(f"{len(t)} gold labels but {len(p)} predictions (need n > 0)")
+    out = {"accuracy": float((t == p).mean()),
+           "macro_f1": float(f1_score(t, p, average="macro", zero_division=0))}
+    if oos_label is not None:
+        ins, oos, said = t != oos_label, t == oos_label, p == oos_label
+        out["in_scope_accuracy"] = float((t[ins] == p[ins]).mean()) if ins.any() else float("nan")
+        rec = float(said[oos].mean()) if oos.any() else float("nan")
+        prec = float(oos[said].mean()) if said.any() else 0.0
+        out["oos_recall"], out["oos_precision"] = rec, prec
+        out["oos_f1"] = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+    return out
+
+
+def multilabel_scores(true: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Micro-F1, macro-F1 (over labels seen in ``true`` or ``pred``) and exact match.
+
+    Example:
+        >>> multilabel_scores([("a", "b"), ()], [("a",), ()])["micro_f1"]
+        0.666667
+    """
+    if len(true) != len(pred):
+        raise ValidationError(f"{len(true)} gold label sets but {len(pred)} predictions")
+    labels = sorted({x for row in (*true, *pred) for x in row})
+    tp = dict.fromkeys(labels, 0)
+    fp = dict.fromkeys(labels, 0)
+    fn = dict.fromkeys(labels, 0)
+    exact = 0
+    for t_row, p_row in zip(true, pred, strict=True):
+        ts, ps = set(t_row), set(p_row)
+        exact += ts == ps
+        for x in ts & ps:
+            tp[x] += 1
+        for x in ps - ts:
+            fp[x] += 1
+        for x in ts - ps:
+            fn[x] += 1
+    TP, FP, FN = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    micro = 2 * TP / (2 * TP + FP + FN) if TP + FP + FN else 1.0
+    per = [2 * tp[x] / (2 * tp[x] + fp[x] + fn[x]) for x in labels if tp[x] + fp[x] + fn[x]]
+    return {"micro_f1": round(micro, 6), "macro_f1": round(float(np.mean(per)) if per else 1.0, 6),
+            "exact_match": round(exact / max(1, len(true)), 6)}

@@ -1,0 +1,343 @@
+"""Intent classification: csdialog's IntentClassifier against the anchors, same data, same
+encoder, same run.
+
+Parts (``--part``, several allowed):
+
+* ``banking77``: full training data (10,003) -> test (3,080). Methods: zero-shot by
+  nearest label name; anchor: scikit-learn ``LogisticRegression()`` (defaults) on the
+  frozen embeddings; csdialog ``head``; csdialog ``finetune`` (encoder fine-tuned, early
+  stopping on a 10% split of train).
+* ``banking77-10shot``: 10 examples per intent (seeded draw from train) -> test. Methods:
+  zero-shot, the LR anchor, csdialog ``head``, csdialog ``finetune`` with the contrastive
+  loss, and the SetFit anchor (``setfit`` with the same e5 folder, 5 pair iterations, 1
+  epoch, logistic head).
+* ``clinc150``: train (in-scope 15,000 + 100 out-of-scope) -> test (4,500 + 1,000 oos); the
+  out-of-scope threshold is calibrated on the validation split. Anchor: LR, no OOS handling.
+* ``multidogo``: the six customer-service domains (train capped at ``--cap`` turns per
+  domain, seeded), macro-F1 on test, csdialog ``head`` with window 0 vs window 3.
+* ``nlupp``: multi-label, the 20-fold low-data protocol (train on one fold, test on the
+  other 19, averaged over the 20 folds) for banking and hotels. Anchor: one-vs-rest LR.
+
+Every method of a part gets the same embeddings (one cached encoder per run). Reports
+accuracy / macro-F1 / micro-F1, ECE, training seconds and inference turns/s (2 cores).
+
+    python benchmarks/bench_intent.py --part banking77 banking77-10shot clinc150 multidogo nlupp
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Row, write_results
+
+SEED = 0
+
+
+def _cached(name: str) -> Any:
+    from csdialog.encoders import CachedEncoder, get_encoder
+
+    return CachedEncoder(get_encoder(name, batch_size=32) if name.startswith("e5") else
+                         get_encoder(name))
+
+
+def _scores(clf: Any, items: list[Any], labels: list[str], oos: str | None = None) -> dict[str, Any]:
+    from csdialog.evaluation import classification_scores, expected_calibration_error
+
+    t0 = time.perf_counter()
+    P = clf.predict_proba(items)
+    preds = clf._decide(P)
+    secs = time.perf_counter() - t0
+    out: dict[str, Any] = classification_scores(labels, [p.label for p in preds], oos_label=oos)
+    index = {c: i for i, c in enumerate(clf.classes_)}
+    ins = [i for i, lab in enumerate(labels) if lab in index]
+    out["ece"] = expected_calibration_error(P[ins], [index[labels[i]] for i in ins])
+    out["predict_s"] = round(secs, 2)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+def _lr_anchor(enc: Any, tr_texts: list[str], tr_y: list[str], te_texts: list[str],
+               te_y: list[str], oos: str | None = None) -> tuple[dict[str, Any], float]:
+    from sklearn.linear_model import LogisticRegression
+
+    from csdialog.evaluation import classification_scores, expected_calibration_error
+
+    keep = [i for i, y in enumerate(tr_y) if y != oos]
+    t0 = time.perf_counter()
+    lr = LogisticRegression(max_iter=2000).fit(enc.encode([tr_texts[i] for i in keep]),
+                                                [tr_y[i] for i in keep])
+    secs = time.perf_counter() - t0
+    P = lr.predict_proba(enc.encode(te_texts))
+    pred = lr.classes_[P.argmax(1)]
+    out: dict[str, Any] = classification_scores(te_y, pred, oos_label=oos)
+    index = {c: i for i, c in enumerate(lr.classes_)}
+    ins = [i for i, y in enumerate(te_y) if y in index]
+    out["ece"] = expected_calibration_error(P[ins], [index[te_y[i]] for i in ins])
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}, secs
+
+
+def _speed(clf: Any, texts: list[str], encoder_name: str) -> float:
+    """Turns/s of classify() with a fresh, uncached encoder (embedding included)."""
+    from csdialog.encoders import get_encoder
+
+    saved = clf.encoder_
+    if encoder_name and not getattr(saved, "name", "").endswith("-ft"):
+        clf.encoder_ = get_encoder(encoder_name)
+    clf.encoder_.encode(["warm up"])
+    t0 = time.perf_counter()
+    clf.classify(texts)
+    secs = time.perf_counter() - t0
+    clf.encoder_ = saved
+    return round(len(texts) / secs, 1)
+
+
+def _zero_shot(enc: Any, te: list[Any], te_y: list[str], classes: list[str]) -> Row:
+    from csdialog.intent import IntentClassifier
+
+    t0 = time.perf_counter()
+    clf = IntentClassifier(enc, method="zero-shot", window=0,
+                           label_descriptions={c: c.replace("_", " ") for c in classes}).fit()
+    return Row("", "zero-shot (nearest label name)", enc.name, _scores(clf, te, te_y),
+               round(time.perf_counter() - t0, 1))
+
+
+def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> list[Row]:
+    from csdialog.datasets import load_banking77
+    from csdialog.intent import IntentClassifier
+    from csdialog.training import FineTuneArgs
+
+    train, test = load_banking77("train", root), load_banking77("test", root)
+    name = "banking77" if shots is None else f"banking77-{shots}shot"
+    if shots is not None:
+        rng = random.Random(SEED)
+        by: dict[str, list[Any]] = defaultdict(list)
+        for e in train:
+            by[e.label].append(e)
+        train = [e for lab in sorted(by) for e in rng.sample(by[lab], shots)]
+    enc = _cached(encoder)
+    tr_t, tr_y = [e.text for e in train], [e.label for e in train]
+    te_t, te_y = [e.text for e in test], [e.label for e in test]
+    rows: list[Row] = []
+    row = _zero_shot(enc, te_t, te_y, sorted(set(tr_y)))
+    rows.append(row)
+    m, secs = _lr_anchor(enc, tr_t, tr_y, te_t, te_y)
+    rows.append(Row(name, "anchor: LogisticRegression on frozen embeddings", enc.name, m,
+                    round(secs, 1)))
+    t0 = time.perf_counter()
+    head = IntentClassifier(enc, window=0, random_state=SEED).fit(tr_t, tr_y)
+    secs = time.perf_counter() - t0
+    m = _scores(head, te_t, te_y)
+    m["turns_per_s"] = _speed(head, te_t[:1000], encoder)
+    rows.append(Row(name, "csdialog head", enc.name, m, round(secs, 1)))
+    if "finetune" in args.methods:
+        if shots is None:
+            ft_args = FineTuneArgs(loss="softmax", epochs=args.epochs, batch_size=32,
+                                   learning_rate=args.lr, seed=SEED, show_progress=True)
+            idx = list(range(len(tr_t)))
+            random.Random(SEED).shuffle(idx)
+            n_val = len(idx) // 10
+            val_i, fit_i = sorted(idx[:n_val]), sorted(idx[n_val:])
+            fit_args: dict[str, Any] = {
+                "validation": [tr_t[i] for i in val_i],
+                "validation_y": [tr_y[i] for i in val_i]}
+            X, Y = [tr_t[i] for i in fit_i], [tr_y[i] for i in fit_i]
+        else:
+            ft_args = FineTuneArgs(loss="contrastive", epochs=args.fewshot_epochs,
+                                   batch_size=32, learning_rate=args.lr, seed=SEED,
+                                   show_progress=True)
+            fit_args, X, Y = {}, tr_t, tr_y
+        base = enc.encoder  # the uncached e5 (fine-tuning copies its model)
+        t0 = time.perf_counter()
+        ft = IntentClassifier(base, method="finetune", window=0, finetune_args=ft_args,
+                              random_state=SEED).fit(X, Y, **fit_args)
+        secs = time.perf_counter() - t0
+        m = _scores(ft, te_t, te_y)
+        m["turns_per_s"] = _speed(ft, te_t[:1000], "")
+        log = ft.finetune_log_
+        rows.append(Row(name, f"csdialog finetune ({ft_args.loss})", ft.encoder_.name, m,
+                        round(secs, 1), notes=f"epochs run {len(log.epochs)}, best "
+                        f"{log.best_epoch}" if log else ""))
+    if shots is not None and "setfit" in args.methods:
+        rows.append(_setfit(tr_t, tr_y, te_t, te_y, name, args))
+    for r in rows:
+        r.dataset = name
+    return rows
+
+
+def _setfit(tr_t: list[str], tr_y: list[str], te_t: list[str], te_y: list[str], name: str,
+            args: Any) -> Row:
+    from datasets import Dataset
+    from setfit import SetFitModel, Trainer, TrainingArguments
+
+    from csdialog.encoders.e5build import build_e5_folder
+    from csdialog.evaluation import classification_scores
+
+    folder = str(build_e5_folder())
+    t0 = time.perf_counter()
+    model = SetFitModel.from_pretrained(folder, local_files_only=True)
+    targs = TrainingArguments(batch_size=16, num_iterations=args.setfit_iterations,
+                              num_epochs=1, seed=SEED, report_to="none")
+    trainer = Trainer(model=model, args=targs, train_dataset=Dataset.from_dict(
+        {"text": ["query: " + t for t in tr_t], "label": tr_y}))
+    trainer.train()
+    secs = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    pred = model.predict(["query: " + t for t in te_t], batch_size=32)
+    speed = len(te_t) / (time.perf_counter() - t1)
+    m: dict[str, Any] = {k: round(v, 4) for k, v in classification_scores(
+        te_y, [str(p) for p in pred]).items()}
+    m["turns_per_s"] = round(speed, 1)
+    return Row(name, f"anchor: SetFit ({args.setfit_iterations} iterations, 1 epoch)",
+               "e5-small", m, round(secs, 1))
+
+
+def part_clinc150(root: str, encoder: str, args: Any) -> list[Row]:
+    from csdialog.datasets import load_clinc150
+    from csdialog.intent import IntentClassifier
+    from csdialog.training import FineTuneArgs
+
+    train = load_clinc150("train", root)
+    val = load_clinc150("val", root)
+    test = load_clinc150("test", root)
+    enc = _cached(encoder)
+    tr_t, tr_y = [e.text for e in train], [e.label for e in train]
+    va_t, va_y = [e.text for e in val], [e.label for e in val]
+    te_t, te_y = [e.text for e in test], [e.label for e in test]
+    rows: list[Row] = []
+    m, secs = _lr_anchor(enc, tr_t, tr_y, te_t, te_y, oos="oos")
+    rows.append(Row("clinc150", "anchor: LogisticRegression (no OOS handling)", enc.name, m,
+                    round(secs, 1)))
+    t0 = time.perf_counter()
+    clf = IntentClassifier(enc, window=0, oos_label="oos", random_state=SEED).fit(
+        tr_t, tr_y, validation=va_t, validation_y=va_y)
+    secs = time.perf_counter() - t0
+    m = _scores(clf, te_t, te_y, oos="oos")
+    m["oos_threshold"] = round(clf.oos_threshold_ or 0.0, 4)
+    rows.append(Row("clinc150", "csdialog head + OOS threshold", enc.name, m, round(secs, 1)))
+    if "finetune" in args.methods:
+        ft_args = FineTuneArgs(loss="softmax", epochs=args.epochs, batch_size=32,
+                               learning_rate=args.lr, seed=SEED, show_progress=True)
+        t0 = time.perf_counter()
+        ft = IntentClassifier(enc.encoder, method="finetune", window=0, oos_label="oos",
+                              finetune_args=ft_args, random_state=SEED).fit(
+            tr_t, tr_y, validation=va_t, validation_y=va_y)
+        secs = time.perf_counter() - t0
+        m = _scores(ft, te_t, te_y, oos="oos")
+        m["oos_threshold"] = round(ft.oos_threshold_ or 0.0, 4)
+        rows.append(Row("clinc150", "csdialog finetune + OOS threshold", ft.encoder_.name, m,
+                        round(secs, 1)))
+    return rows
+
+
+def part_multidogo(root: str, encoder: str, args: Any) -> list[Row]:
+    from csdialog.datasets import load_multidogo
+    from csdialog.intent import IntentClassifier
+
+    enc = _cached(encoder)
+    rows: list[Row] = []
+    rng = random.Random(SEED)
+    for domain in ("airline", "fastfood", "finance", "insurance", "media", "software"):
+        train = load_multidogo(domain, "train", root, context=3)
+        test = load_multidogo(domain, "test", root, context=3)
+        if args.cap and len(train) > args.cap:
+            train = rng.sample(train, args.cap)
+        if args.cap and len(test) > args.cap:
+            test = rng.sample(test, args.cap)
+        te_y = [e.label for e in test]
+        for window, mode in ((0, "features"), (3, "features"), (3, "text")):
+            t0 = time.perf_counter()
+            clf = IntentClassifier(enc, window=window, context_mode=mode,
+                                   random_state=SEED).fit(train)
+            secs = time.perf_counter() - t0
+            rows.append(Row(f"multidogo-{domain}", f"csdialog head, window {window}"
+                            + (f" ({mode})" if window else ""), enc.name,
+                            _scores(clf, test, te_y), round(secs, 1),
+                            notes=f"train {len(train)}, test {len(test)}"))
+    # macro average over the domains, per method
+    by: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        by[r.method].append(float(r.metrics["macro_f1"]))  # type: ignore[arg-type]
+    for method, vals in by.items():
+        rows.append(Row("multidogo (mean of 6)", method, enc.name,
+                        {"macro_f1": round(float(np.mean(vals)), 4)}))
+    return rows
+
+
+def part_nlupp(root: str, encoder: str, args: Any) -> list[Row]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    from csdialog.datasets import load_nlupp
+    from csdialog.evaluation import multilabel_scores
+    from csdialog.intent import IntentClassifier
+
+    enc = _cached(encoder)
+    rows: list[Row] = []
+    for domain in ("banking", "hotels"):
+        folds = {f: load_nlupp(domain, folds=[f], root=root) for f in range(20)}
+        ours, anchor = [], []
+        t_ours = t_anchor = 0.0
+        for f in range(args.nlupp_folds):
+            train = folds[f]
+            test = [e for g in range(20) if g != f for e in folds[g]]
+            t_true = [e.label for e in test]
+            t0 = time.perf_counter()
+            clf = IntentClassifier(enc, window=0, random_state=SEED).fit(train)
+            t_ours += time.perf_counter() - t0
+            ours.append(multilabel_scores(t_true, list(clf.predict(test))))
+            mlb = MultiLabelBinarizer().fit([e.label for e in train])
+            t0 = time.perf_counter()
+            ovr = OneVsRestClassifier(LogisticRegression(max_iter=2000)).fit(
+                enc.encode([e.text for e in train]), mlb.transform([e.label for e in train]))
+            t_anchor += time.perf_counter() - t0
+            P = ovr.predict_proba(enc.encode([e.text for e in test])) >= 0.5
+            anchor.append(multilabel_scores(t_true, [tuple(mlb.classes_[r]) for r in P]))
+        for method, res, secs in (("anchor: one-vs-rest LogisticRegression", anchor, t_anchor),
+                                  ("csdialog head (multi-label)", ours, t_ours)):
+            m = {k: round(float(np.mean([r[k] for r in res])), 4) for k in res[0]}
+            rows.append(Row(f"nlupp-{domain} (1 fold -> 19)", method, enc.name, m,
+                            round(secs, 1), notes=f"mean of {len(res)} folds"))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", nargs="+", default=["banking77-10shot", "clinc150", "multidogo",
+                                                  "nlupp"],
+                    choices=["banking77", "banking77-10shot", "clinc150", "multidogo", "nlupp"])
+    ap.add_argument("--methods", nargs="+", default=["finetune", "setfit"],
+                    help="optional slow methods to include: finetune, setfit")
+    ap.add_argument("--encoder", default="e5-small")
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--fewshot-epochs", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--setfit-iterations", type=int, default=5)
+    ap.add_argument("--cap", type=int, default=3000, help="multidogo turns per domain and split")
+    ap.add_argument("--nlupp-folds", type=int, default=20)
+    args = ap.parse_args()
+    for part in args.part:
+        t0 = time.perf_counter()
+        if part.startswith("banking77"):
+            rows = part_banking77(args.data_root, args.encoder,
+                                  10 if part.endswith("10shot") else None, args)
+        else:
+            rows = globals()[f"part_{part}"](args.data_root, args.encoder, args)
+        name = f"intent_{part.replace('-', '_')}_{args.encoder}"
+        _, md = write_results(name, rows, args.out, seed=SEED, config=vars(args))
+        print(Path(md).read_text(), flush=True)
+        print(f"[{part}: {time.perf_counter() - t0:.0f}s]", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,583 @@
+"""Training code shared by the classifiers: data intake, linear heads, calibration and
+fine-tuning of a transformer encoder.
+
+* :func:`as_training_data` turns lists of examples, texts with labels, pandas frames and
+  Hugging Face datasets (with column mapping) into inputs and labels.
+* :class:`LinearHead` is a (multinomial or one-vs-rest) logistic-regression head with a
+  calibration temperature; it predicts with numpy alone and saves as plain arrays.
+* :func:`fit_temperature` calibrates probabilities on held-out logits.
+* :func:`finetune_encoder` fine-tunes a Hugging Face encoder (the default e5 included) on
+  labelled texts with a cosine-softmax (cross-entropy) or a supervised contrastive loss,
+  in the spirit of SetFit, with early stopping on validation data; CPU or GPU.
+
+Example:
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]], dtype=np.float32)
+    >>> head = fit_linear_head(X, np.array([0, 0, 1, 1]), n_classes=2, C=10.0)
+    >>> head.proba(X).argmax(axis=1).tolist()
+    [0, 0, 1, 1]
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from csdialog._optional import require
+from csdialog.context import ContextualText, as_inputs
+from csdialog.errors import ColumnMappingError, EncoderError, ValidationError
+
+__all__ = [
+    "FineTuneArgs",
+    "LinearHead",
+    "as_training_data",
+    "finetune_encoder",
+    "fit_linear_head",
+    "fit_temperature",
+]
+
+Label = str | tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------- data intake
+
+
+def _frame_to_items(
+    frame: Any, text_column: str, label_column: str, context_column: str | None
+) -> tuple[list[Any], list[Any]]:
+    cols = [str(c) for c in frame.columns]
+    for what, col in (("text_column", text_column), ("label_column", label_column),
+                      ("context_column", context_column)):
+        if col is not None and col not in cols:
+            raise ColumnMappingError(
+                f"{what}={col!r} is not a column of the table; it has {cols}. Pass "
+                f"{what}='<your column>'"
+            )
+    texts = frame[text_column].tolist()
+    labels = frame[label_column].tolist()
+    if context_column is None:
+        return texts, labels
+    items: list[Any] = []
+    for text, ctx in zip(texts, frame[context_column].tolist(), strict=True):
+        if ctx is None or (isinstance(ctx, float) and math.isnan(ctx)):
+            ctx = ()
+        if isinstance(ctx, str):
+            ctx = [{"role": "customer", "text": c} for c in ctx.split("\n") if c.strip()]
+        items.append(ContextualText(text, tuple(ctx)))
+    return items, labels
+
+
+def as_training_data(
+    X: object,
+    y: Sequence[Any] | None = None,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    context_column: str | None = None,
+    window: int = 3,
+) -> tuple[list[ContextualText], list[Label]]:
+    """Inputs and labels from any supported training source.
+
+    Args:
+        X: a list of :class:`~csdialog.datasets.LabelledExample` (labels taken from them);
+            a list of texts, ``(dialogue, turn_index)`` pairs or :class:`ContextualText`
+            with ``y``; a pandas DataFrame or a Hugging Face ``Dataset`` with the columns
+            named below.
+        y: labels, when ``X`` does not carry them. A label is a string, or a tuple / list
+            of strings for multi-label data.
+        text_column, label_column: column names in a table.
+        context_column: optional column holding the previous turns: a list of
+            ``{"role", "text"}`` dicts, or one string with one turn per line.
+        window: previous turns kept.
+
+    Raises:
+        ColumnMappingError: a named column is missing (the message lists the columns).
+        ValidationError: labels are missing, of the wrong type or of the wrong count.
+    """
+    if type(X).__name__ == "DatasetDict":
+        keys = list(X)  # type: ignore[call-overload]
+        raise ValidationError(
+            f"got a DatasetDict with splits {keys}; pass one split, e.g. dataset['train']"
+        )
+    if type(X).__name__ in ("Dataset", "IterableDataset") and hasattr(X, "to_pandas"):
+        X = X.to_pandas()
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        if y is not None:
+            raise ValidationError("a table carries its labels in label_column; don't pass y too")
+        X, y = _frame_to_items(X, text_column, label_column, context_column)
+    if isinstance(X, str | bytes) or not isinstance(X, Iterable):
+        raise ValidationError(
+            f"training data must be a list of examples, texts or a table; got "
+            f"{type(X).__name__}"
+        )
+    items = list(X)
+    if y is None:
+        missing = [i for i, it in enumerate(items) if not hasattr(it, "label")]
+        if missing:
+            raise ValidationError(
+                f"no labels: item {missing[0]} ({type(items[missing[0]]).__name__}) has no "
+                f"label and y was not given. Pass fit(texts, labels) or LabelledExample items"
+            )
+        labels: list[Any] = [it.label for it in items]
+    else:
+        if isinstance(y, str) or not isinstance(y, Iterable):
+            raise ValidationError(f"y must be a sequence of labels, got {type(y).__name__}")
+        labels = list(y)
+        if len(labels) != len(items):
+            raise ValidationError(f"{len(items)} inputs but {len(labels)} labels")
+    checked: list[Label] = []
+    for i, lab in enumerate(labels):
+        if hasattr(lab, "tolist") and not isinstance(lab, str):
+            lab = lab.tolist()
+        if isinstance(lab, str) and lab.strip():
+            checked.append(lab)
+        elif isinstance(lab, list | tuple) and all(isinstance(v, str) and v for v in lab):
+            checked.append(tuple(lab))
+        elif isinstance(lab, int | np.integer) and not isinstance(lab, bool):
+            checked.append(str(lab))
+        else:
+            raise ValidationError(
+                f"label {i} is {type(lab).__name__} {lab!r:.60}; labels are non-empty strings "
+                f"(or tuples of strings for multi-label data)"
+            )
+    inputs = as_inputs(items, window=window, roles=None)
+    if len(inputs) != len(checked):
+        raise ValidationError(
+            f"{len(checked)} labels but {len(inputs)} inputs: pass (dialogue, turn_index) "
+            f"pairs rather than whole dialogues when training"
+        )
+    return inputs, checked
+
+
+# ----------------------------------------------------------------------------- heads
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -60, 60))), dtype=np.float64)
+
+
+@dataclass
+class LinearHead:
+    """A linear classifier over feature vectors: ``logits = X @ coef.T + intercept``.
+
+    Multi-class heads give a softmax, multi-label heads independent sigmoids; both divide
+    the logits by the calibration ``temperature`` first.
+    """
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    temperature: float = 1.0
+    multi_label: bool = False
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        z = np.asarray(X, dtype=np.float64) @ self.coef.T.astype(np.float64)
+        return np.asarray(z + self.intercept, dtype=np.float64)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        z = self.logits(X) / self.temperature
+        return _sigmoid(z) if self.multi_label else _softmax(z)
+
+    def arrays(self, prefix: str = "head") -> dict[str, np.ndarray]:
+        return {f"{prefix}.coef": self.coef.astype(np.float32),
+                f"{prefix}.intercept": self.intercept.astype(np.float32)}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], *, temperature: float,
+                    multi_label: bool, prefix: str = "head") -> LinearHead:
+        return cls(np.asarray(arrays[f"{prefix}.coef"], dtype=np.float32),
+                   np.asarray(arrays[f"{prefix}.intercept"], dtype=np.float32),
+                   float(temperature), bool(multi_label))
+
+
+def fit_linear_head(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_classes: int,
+    C: float = 1.0,
+    multi_label: bool = False,
+    class_weight: str | None = None,
+    max_iter: int = 2000,
+) -> LinearHead:
+    """Fit an L2-regularised logistic-regression head (scikit-learn's lbfgs solver).
+
+    Args:
+        X: features ``(n, d)``.
+        y: class indices ``(n,)``, or a 0/1 indicator matrix ``(n, n_classes)`` when
+            ``multi_label``.
+        n_classes: number of classes (columns of the head), also those absent from ``y``.
+        C: inverse regularisation strength.
+        class_weight: ``None`` or ``"balanced"``.
+    """
+    linear_model = require("sklearn", "training a classifier head").linear_model
+    X = np.asarray(X, dtype=np.float64)
+    d = X.shape[1]
+    coef = np.zeros((n_classes, d), dtype=np.float64)
+    intercept = np.zeros(n_classes, dtype=np.float64)
+    if multi_label:
+        Y = np.asarray(y)
+        for k in range(n_classes):
+            col = Y[:, k]
+            if col.min() == col.max():  # never (or always) seen: a constant logit
+                intercept[k] = -8.0 if col.max() == 0 else 8.0
+                continue
+            lr = linear_model.LogisticRegression(C=C, max_iter=max_iter,
+                                                 class_weight=class_weight)
+            lr.fit(X, col)
+            coef[k], intercept[k] = lr.coef_[0], lr.intercept_[0]
+        return LinearHead(coef.astype(np.float32), intercept.astype(np.float32), 1.0, True)
+    y = np.asarray(y, dtype=np.int64)
+    present = np.unique(y)
+    if len(present) < 2:
+        raise ValidationError(
+            f"training data has {len(present)} class; a classifier needs at least two"
+        )
+    lr = linear_model.LogisticRegression(C=C, max_iter=max_iter, class_weight=class_weight)
+    lr.fit(X, y)
+    if len(present) == 2:  # sklearn keeps one row for two classes
+        coef[present[1]], intercept[present[1]] = lr.coef_[0], lr.intercept_[0]
+    else:
+        coef[present], intercept[present] = lr.coef_, lr.intercept_
+    absent = np.setdiff1d(np.arange(n_classes), present)
+    intercept[absent] = -1e4  # a class with no training data is never predicted
+    return LinearHead(coef.astype(np.float32), intercept.astype(np.float32), 1.0, False)
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray, *, multi_label: bool = False) -> float:
+    """The temperature ``T`` minimising the negative log-likelihood of ``logits / T``.
+
+    Args:
+        logits: held-out logits ``(n, k)``.
+        y: class indices ``(n,)`` or an indicator matrix ``(n, k)`` for multi-label.
+    """
+    from scipy.optimize import minimize_scalar
+
+    z = np.asarray(logits, dtype=np.float64)
+    if multi_label:
+        Y = np.asarray(y, dtype=np.float64)
+
+        def nll(log_t: float) -> float:
+            p = np.clip(_sigmoid(z / math.exp(log_t)), 1e-12, 1 - 1e-12)
+            return float(-(Y * np.log(p) + (1 - Y) * np.log(1 - p)).mean())
+    else:
+        idx = np.asarray(y, dtype=np.int64)
+
+        def nll(log_t: float) -> float:
+            s = z / math.exp(log_t)
+            s = s - s.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(s).sum(axis=1))
+            return float((lse - s[np.arange(len(idx)), idx]).mean())
+
+    res = minimize_scalar(nll, bounds=(math.log(0.01), math.log(100.0)), method="bounded")
+    return float(math.exp(res.x))
+
+
+# ----------------------------------------------------------------------------- fine-tuning
+
+
+@dataclass(frozen=True)
+class FineTuneArgs:
+    """Settings of :func:`finetune_encoder`.
+
+    Args:
+        loss: ``"softmax"`` (a cosine-softmax classifier over the pooled embedding,
+            trained with cross-entropy; for full data) or ``"contrastive"`` (supervised
+            contrastive loss on in-batch pairs, in the spirit of SetFit; for few-shot data).
+        epochs: passes over the training data (at most).
+        batch_size: texts per step.
+        learning_rate: for the encoder; the classifier uses 20x this.
+        weight_decay: AdamW weight decay.
+        warmup_ratio: share of the steps with a linearly rising learning rate.
+        max_length: tokens per text.
+        freeze_embeddings: keep the (large, multilingual) token-embedding matrix frozen:
+            much less memory and time, and languages absent from the training data keep
+            their vectors.
+        patience: stop when validation accuracy has not improved for this many epochs
+            (needs validation data); the best epoch's weights are kept.
+        scale: logit scale of the cosine classifier; temperature: of the contrastive loss.
+        device: ``"cpu"``, ``"cuda"``...; default: CUDA when available.
+        seed: random seed (data order, initialisation).
+        show_progress: a progress bar per epoch.
+    """
+
+    loss: str = "softmax"
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    max_length: int = 64
+    freeze_embeddings: bool = True
+    patience: int = 1
+    scale: float = 20.0
+    temperature: float = 0.05
+    device: str | None = None
+    seed: int = 0
+    show_progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("softmax", "contrastive"):
+            raise ValidationError(
+                f"loss must be 'softmax' or 'contrastive', got {self.loss!r}"
+            )
+        for name in ("epochs", "batch_size", "max_length"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValidationError(f"{name} must be a positive int, got {v!r}")
+        if self.batch_size < 4 and self.loss == "contrastive":
+            raise ValidationError("the contrastive loss needs batch_size >= 4")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FineTuneLog:
+    """What happened during fine-tuning: per-epoch loss and validation accuracy."""
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+
+
+class _Pooler:
+    """Mean pooling over a Hugging Face model; shared by training and the encoder."""
+
+    def __init__(self, model: Any, tokenizer: Any, prefix: str, max_length: int,
+                 device: str) -> None:
+        self.model, self.tokenizer, self.prefix = model, tokenizer, prefix
+        self.max_length, self.device = max_length, device
+
+    def __call__(self, texts: Sequence[str]) -> Any:
+        import torch
+
+        batch = self.tokenizer([self.prefix + t for t in texts], padding=True, truncation=True,
+                               max_length=self.max_length, return_tensors="pt").to(self.device)
+        hidden = self.model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def _hf_parts(encoder: Any) -> tuple[Any, Any, str, int]:
+    """The model, tokenizer, prefix and max length of a Hugging Face-backed encoder."""
+    from csdialog.encoders.backends import HuggingFaceEncoder
+
+    if not isinstance(encoder, HuggingFaceEncoder):
+        raise EncoderError(
+            f"fine-tuning needs a transformer encoder such as 'e5-small' or 'hf:<folder>'; "
+            f"got {type(encoder).__name__} ({getattr(encoder, 'name', '?')}). Use "
+            f"method='head' with this encoder, or pick a transformer backbone"
+        )
+    encoder._load()
+    return encoder._model, encoder._tokenizer, encoder.prefix, encoder.max_length
+
+
+def _contrastive_batches(codes: np.ndarray, batch_size: int,
+                         rng: np.random.Generator) -> list[np.ndarray]:
+    """Batches holding 2+ examples of each class they contain (so each anchor has a
+    positive), covering every example once per epoch where the class sizes allow."""
+    by_class = [rng.permutation(np.flatnonzero(codes == c)) for c in np.unique(codes)]
+    chunks: list[np.ndarray] = []
+    for idx in by_class:
+        if len(idx) < 2:
+            continue
+        for s in range(0, len(idx), 4):
+            part = idx[s:s + 4]
+            if len(part) == 1:  # glue a lone leftover onto the previous chunk
+                chunks[-1] = np.concatenate([chunks[-1], part])
+            else:
+                chunks.append(part)
+    order = rng.permutation(len(chunks))
+    batches: list[np.ndarray] = []
+    current: list[np.ndarray] = []
+    size = 0
+    for i in order:
+        current.append(chunks[i])
+        size += len(chunks[i])
+        if size >= batch_size:
+            batches.append(np.concatenate(current))
+            current, size = [], 0
+    if current and size >= 4:
+        batches.append(np.concatenate(current))
+    return batches
+
+
+def finetune_encoder(
+    encoder: Any,
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    args: FineTuneArgs | None = None,
+    validation: tuple[Sequence[str], Sequence[int] | np.ndarray] | None = None,
+    name: str | None = None,
+) -> tuple[Any, FineTuneLog]:
+    """Fine-tune a Hugging Face encoder on labelled texts; return a new encoder and a log.
+
+    The input encoder is left untouched: its model is copied. The returned encoder has the
+    same prefix and pooling; save it with :func:`save_encoder_folder` (the classifiers do
+    this in their ``save_pretrained``).
+
+    Args:
+        encoder: an :class:`~csdialog.encoders.HuggingFaceEncoder` (``e5-small`` included).
+        texts: training texts (context already joined in, if wanted).
+        labels: class indices.
+        args: :class:`FineTuneArgs`.
+        validation: ``(texts, labels)`` for early stopping: accuracy of the nearest class
+            centroid (computed on the training texts) after each epoch.
+        name: name of the new encoder (default: the old name + ``"-ft"``).
+    """
+    import copy
+
+    torch = require("torch", "fine-tuning")
+    from csdialog.encoders.backends import HuggingFaceEncoder, _pick_device
+
+    args = args or FineTuneArgs()
+    codes = np.asarray(labels, dtype=np.int64)
+    if len(texts) != len(codes):
+        raise ValidationError(f"{len(texts)} texts but {len(codes)} labels")
+    n_classes = int(codes.max()) + 1
+    base_model, tokenizer, prefix, max_length = _hf_parts(encoder)
+    device = _pick_device(args.device)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    model = copy.deepcopy(base_model).to(device)
+    model.train()
+    if args.freeze_embeddings:
+        emb = model.get_input_embeddings()
+        for p in emb.parameters():
+            p.requires_grad_(False)
+    pool = _Pooler(model, tokenizer, prefix, min(max_length, args.max_length), device)
+    texts = list(texts)
+
+    def centroids(mdl_texts: Sequence[str], mdl_codes: np.ndarray) -> Any:
+        with torch.inference_mode():
+            vecs = torch.cat([pool(mdl_texts[s:s + 64]) for s in range(0, len(mdl_texts), 64)])
+        cent = torch.zeros(n_classes, vecs.shape[1], device=device)
+        cent.index_add_(0, torch.as_tensor(mdl_codes, device=device), vecs)
+        return torch.nn.functional.normalize(cent, dim=-1)
+
+    classifier = None
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups: list[dict[str, Any]] = [{"params": params, "lr": args.learning_rate}]
+    if args.loss == "softmax":
+        model.eval()
+        init = centroids(texts, codes)  # prototype initialisation: starts near 1-NN accuracy
+        model.train()
+        classifier = torch.nn.Parameter(init.clone())
+        groups.append({"params": [classifier], "lr": args.learning_rate * 20,
+                       "weight_decay": 0.0})
+    optim = torch.optim.AdamW(groups, lr=args.learning_rate, weight_decay=args.weight_decay)
+
+    def epoch_batches() -> list[np.ndarray]:
+        if args.loss == "contrastive":
+            return _contrastive_batches(codes, args.batch_size, rng)
+        perm = rng.permutation(len(texts))
+        return [perm[s:s + args.batch_size] for s in range(0, len(perm), args.batch_size)]
+
+    steps_per_epoch = max(1, len(epoch_batches()))
+    total = steps_per_epoch * args.epochs
+    warm = max(1, int(total * args.warmup_ratio))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+
+    def evaluate() -> float:
+        if validation is None:
+            return float("nan")
+        model.eval()
+        cent = centroids(texts, codes) if classifier is None else \
+            torch.nn.functional.normalize(classifier.detach(), dim=-1)
+        v_texts, v_codes = list(validation[0]), np.asarray(validation[1])
+        with torch.inference_mode():
+            vecs = torch.cat([pool(v_texts[s:s + 64]) for s in range(0, len(v_texts), 64)])
+            pred = (vecs @ cent.T).argmax(dim=1).cpu().numpy()
+        model.train()
+        return float((pred == v_codes).mean())
+
+    log = FineTuneLog()
+    t0 = time.perf_counter()
+    best = -1.0
+    best_state: dict[str, Any] | None = None
+    stale = 0
+    for epoch in range(args.epochs):
+        batches = epoch_batches()
+        total_loss = 0.0
+        bar = None
+        if args.show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(batches), desc=f"fine-tuning epoch {epoch + 1}", unit="batch")
+        for idx in batches:
+            vecs = pool([texts[i] for i in idx])
+            target = torch.as_tensor(codes[idx], device=device)
+            if classifier is not None:
+                w = torch.nn.functional.normalize(classifier, dim=-1)
+                loss = torch.nn.functional.cross_entropy(args.scale * vecs @ w.T, target)
+            else:
+                sim = vecs @ vecs.T / args.temperature
+                eye = torch.eye(len(idx), dtype=torch.bool, device=device)
+                sim = sim.masked_fill(eye, -1e9)
+                pos = (target[:, None] == target[None, :]) & ~eye
+                log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+                loss = -(log_prob * pos).sum(1).div(pos.sum(1).clamp(min=1)).mean()
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optim.step()
+            sched.step()
+            total_loss += float(loss.detach())
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        acc = evaluate()
+        log.epochs.append({"epoch": epoch + 1, "loss": total_loss / max(1, len(batches)),
+                           "val_accuracy": acc})
+        if validation is None:
+            continue
+        if acc > best:
+            best, stale, log.best_epoch = acc, 0, epoch + 1
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= args.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    if validation is None:
+        log.best_epoch = len(log.epochs)
+    log.seconds = time.perf_counter() - t0
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    new = HuggingFaceEncoder(
+        getattr(encoder, "path", "") or "", prefix=prefix, max_length=max_length,
+        batch_size=getattr(encoder, "batch_size", 32), device=device,
+        name=name or f"{encoder.name}-ft",
+    )
+    new._model, new._tokenizer, new._dim = model, tokenizer, int(model.config.hidden_size)
+    return new, log
+
+
+def save_encoder_folder(encoder: Any, folder: str | os.PathLike[str]) -> Path:
+    """Write a Hugging Face-backed encoder (model in safetensors, tokenizer, prefix) to
+    ``folder`` so that ``HuggingFaceEncoder(folder, prefix=...)`` loads it again."""
+    model, tokenizer, _, _ = _hf_parts(encoder)
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(path), safe_serialization=True)
+    tokenizer.save_pretrained(str(path))
+    return path

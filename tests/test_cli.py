@@ -1,0 +1,66 @@
+"""The command line: train and evaluate an intent classifier from tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from csdialog.cli import app
+
+RUNNER = CliRunner()
+
+ROWS = [("where is my parcel", "delivery"), ("parcel not arrived", "delivery"),
+        ("快递什么时候到", "delivery"), ("refund please", "refund"), ("我要退款", "refund"),
+        ("money back", "refund")] * 3
+
+
+def _csv(path: Path, rows: list[tuple[str, str]], header: str = "utterance,intent") -> Path:
+    path.write_text(header + "\n" + "\n".join(f"{t},{y}" for t, y in rows) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_train_then_evaluate(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", ROWS)
+    out = tmp_path / "model"
+    res = RUNNER.invoke(app, ["train", "intent", str(data), "--out", str(out), "--encoder",
+                              "hashing", "--window", "0", "--text-column", "utterance",
+                              "--label-column", "intent", "--validation", str(data)])
+    assert res.exit_code == 0, res.output
+    assert "2 labels" in res.output and "validation_accuracy" in res.output
+    assert (out / "config.json").is_file() and (out / "README.md").is_file()
+    preds = tmp_path / "p.jsonl"
+    res = RUNNER.invoke(app, ["evaluate", "intent", str(out), str(data), "--text-column",
+                              "utterance", "--label-column", "intent", "--predictions",
+                              str(preds)])
+    assert res.exit_code == 0, res.output
+    scores = json.loads(res.output)
+    assert scores["rows"] == len(ROWS) and scores["accuracy"] > 0.9
+    assert len(preds.read_text().splitlines()) == len(ROWS)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--text-column", "nope"], "text_column='nope' is not a column"),
+    (["--method", "magic"], "method must be one of"),
+])
+def test_errors_are_messages_not_tracebacks(tmp_path: Path, args: list[str], message: str) -> None:
+    data = _csv(tmp_path / "train.csv", ROWS, header="text,label")
+    res = RUNNER.invoke(app, ["train", "intent", str(data), "--out", str(tmp_path / "m"),
+                              "--encoder", "hashing", *args])
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+
+
+def test_missing_and_empty_files(tmp_path: Path) -> None:
+    res = RUNNER.invoke(app, ["train", "intent", str(tmp_path / "none.csv"), "--out",
+                              str(tmp_path / "m")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,label\n")
+    res = RUNNER.invoke(app, ["train", "intent", str(empty), "--out", str(tmp_path / "m")])
+    assert res.exit_code == 2 and "no rows" in res.output
+    res = RUNNER.invoke(app, ["evaluate", "intent", str(tmp_path / "nomodel"), str(empty)])
+    assert res.exit_code == 2
