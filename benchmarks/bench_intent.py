@@ -43,10 +43,14 @@ SEED = 0
 
 
 def _cached(name: str) -> Any:
-    from csdialog.encoders import CachedEncoder, get_encoder
+    """The encoder behind a disk cache (``_embcache``): every method of a part, and re-runs,
+    see the same vectors; call ``.save()`` after a part."""
+    from _embcache import DiskCachedEncoder
 
-    return CachedEncoder(get_encoder(name, batch_size=32) if name.startswith("e5") else
-                         get_encoder(name))
+    from csdialog.encoders import get_encoder
+
+    return DiskCachedEncoder(get_encoder(name, batch_size=32) if name.startswith("e5") else
+                             get_encoder(name))
 
 
 def _scores(clf: Any, items: list[Any], labels: list[str], oos: str | None = None) -> dict[str, Any]:
@@ -137,6 +141,7 @@ def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> lis
     m = _scores(head, te_t, te_y)
     m["turns_per_s"] = _speed(head, te_t[:1000], encoder)
     rows.append(Row(name, "csdialog head", enc.name, m, round(secs, 1)))
+    enc.save()
     if "finetune" in args.methods:
         if shots is None:
             ft_args = FineTuneArgs(loss="softmax", epochs=args.epochs, batch_size=32,
@@ -222,6 +227,7 @@ def part_clinc150(root: str, encoder: str, args: Any) -> list[Row]:
     m = _scores(clf, te_t, te_y, oos="oos")
     m["oos_threshold"] = round(clf.oos_threshold_ or 0.0, 4)
     rows.append(Row("clinc150", "csdialog head + OOS threshold", enc.name, m, round(secs, 1)))
+    enc.save()
     if "finetune" in args.methods:
         ft_args = FineTuneArgs(loss="softmax", epochs=args.epochs, batch_size=32,
                                learning_rate=args.lr, seed=SEED, show_progress=True)
@@ -261,6 +267,7 @@ def part_multidogo(root: str, encoder: str, args: Any) -> list[Row]:
                             + (f" ({mode})" if window else ""), enc.name,
                             _scores(clf, test, te_y), round(secs, 1),
                             notes=f"train {len(train)}, test {len(test)}"))
+        enc.save()
     # macro average over the domains, per method
     by: dict[str, list[float]] = defaultdict(list)
     for r in rows:
@@ -306,6 +313,7 @@ def part_nlupp(root: str, encoder: str, args: Any) -> list[Row]:
             m = {k: round(float(np.mean([r[k] for r in res])), 4) for k in res[0]}
             rows.append(Row(f"nlupp-{domain} (1 fold -> 19)", method, enc.name, m,
                             round(secs, 1), notes=f"mean of {len(res)} folds"))
+    enc.save()
     return rows
 
 
@@ -323,7 +331,7 @@ def main() -> None:
     ap.add_argument("--fewshot-epochs", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--setfit-iterations", type=int, default=5)
-    ap.add_argument("--cap", type=int, default=3000, help="multidogo turns per domain and split")
+    ap.add_argument("--cap", type=int, default=1500, help="multidogo turns per domain and split")
     ap.add_argument("--nlupp-folds", type=int, default=20)
     args = ap.parse_args()
     for part in args.part:

@@ -12,7 +12,9 @@ heavy libraries load only when a model is first used.
 
 from __future__ import annotations
 
+from csdialog.context import ContextualText
 from csdialog.dialogue import Dialogue, Role, Turn
+from csdialog.emotion import EmotionClassifier, EmotionPrediction
 from csdialog.encoders import (
     DEFAULT_ENCODER,
     Encoder,
@@ -31,6 +33,7 @@ from csdialog.errors import (
     UnknownEncoderError,
     ValidationError,
 )
+from csdialog.intent import IntentClassifier, IntentPrediction
 from csdialog.io import (
     ChatReader,
     ColumnMapping,
@@ -53,11 +56,16 @@ __all__ = [
     "ChatReader",
     "ColumnMapping",
     "ColumnMappingError",
+    "ContextualText",
     "CsdialogError",
     "DataFormatError",
     "Dialogue",
+    "EmotionClassifier",
+    "EmotionPrediction",
     "Encoder",
     "EncoderError",
+    "IntentClassifier",
+    "IntentPrediction",
     "MissingDependencyError",
     "ModelFolderError",
     "NotFittedError",

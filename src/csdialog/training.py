@@ -210,7 +210,7 @@ def fit_linear_head(
     C: float = 1.0,
     multi_label: bool = False,
     class_weight: str | None = None,
-    max_iter: int = 2000,
+    max_iter: int = 500,
 ) -> LinearHead:
     """Fit an L2-regularised logistic-regression head (scikit-learn's lbfgs solver).
 

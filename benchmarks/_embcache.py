@@ -1,0 +1,57 @@
+"""A disk-backed embedding cache for benchmark and training scripts (not for the library).
+
+Vectors are stored per encoder in ``<dir>/<encoder name>.npz`` (texts + float32 vectors) so
+that a re-run, or another script on the same data, does not embed the same texts again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_DIR = Path(os.environ.get("CSDIALOG_HOME", Path.home() / ".cache" / "csdialog")) / "emb"
+
+
+class DiskCachedEncoder:
+    """Wraps an encoder; same ``name`` and ``dim``; call :meth:`save` to persist."""
+
+    def __init__(self, encoder: Any, directory: str | os.PathLike[str] = DEFAULT_DIR) -> None:
+        self.encoder = encoder
+        self.name = encoder.name
+        self.dim = int(encoder.dim)
+        self.path = Path(directory) / f"{self.name}.npz"
+        self._store: dict[str, np.ndarray] = {}
+        self._dirty = False
+        if self.path.is_file():
+            data = np.load(self.path, allow_pickle=False)
+            for t, v in zip(data["texts"].tolist(), data["vectors"], strict=True):
+                self._store[t] = v
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._store))
+        if missing:
+            for t, v in zip(missing, self.encoder.encode(missing), strict=True):
+                self._store[t] = v
+            self._dirty = True
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._store[t] for t in texts]).astype(np.float32)
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_file():  # merge what another process saved meanwhile
+            data = np.load(self.path, allow_pickle=False)
+            for t, v in zip(data["texts"].tolist(), data["vectors"], strict=True):
+                self._store.setdefault(t, v)
+        texts = list(self._store)
+        tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, texts=np.array(texts, dtype=str),
+                 vectors=np.stack([self._store[t] for t in texts]).astype(np.float32))
+        os.replace(tmp, self.path)
+        self._dirty = False

@@ -1,0 +1,390 @@
+"""Emotion and sarcasm: the shipped default model and csdialog heads against the anchors,
+same data, same encoder, same run.
+
+Parts (``--part``, several allowed):
+
+* ``goemotions``: GoEmotions test, 28 labels, multi-label: csdialog head (``IntentClassifier``
+  multi-label, trained on GoEmotions train) vs one-vs-rest LogisticRegression; then the
+  test examples that map to one class of our taxonomy, scored for the default model and
+  for a plain LR on frozen embeddings trained on the mapped GoEmotions train.
+* ``cped``: CPED test (Chinese TV dialogues) on our taxonomy: a head trained on CPED valid
+  with 3 turns of context vs the same head without context, the default model, and a
+  lexicon baseline (snownlp) on the 3-way sentiment polarity.
+* ``sarcasm``: MUStARD 5-fold (the default model's emotion head for the incongruity
+  features, the sarcasm head refitted per fold on MUStARD alone), with context vs without;
+  anchor: LR on the utterance embedding. CPED test ``irony`` vs all other utterances with
+  the default model.
+* ``challenge``: the hand-written service challenge set (``tests/data/emotion_challenge.jsonl``):
+  sarcastic vs sincere thanks accuracy, emotion accuracy per category; the default model,
+  the same model read without context, and a model trained on public data only.
+
+    python benchmarks/bench_emotion.py --part challenge sarcasm cped goemotions
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
+from _embcache import DiskCachedEncoder  # noqa: E402
+from _harness import Row, write_results  # noqa: E402
+
+SEED = 0
+CHALLENGE = ROOT / "tests" / "data" / "emotion_challenge.jsonl"
+
+
+def _encoder() -> DiskCachedEncoder:
+    from csdialog.encoders import get_encoder
+
+    return DiskCachedEncoder(get_encoder("e5-small", batch_size=32, show_progress=True))
+
+
+def _default(enc: Any) -> Any:
+    from csdialog.emotion import EmotionClassifier
+
+    return EmotionClassifier.from_pretrained("default", encoder=enc)
+
+
+def _f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = float((pred & y).sum())
+    return round(2 * tp / max(1.0, float(pred.sum() + y.sum())), 4)
+
+
+def load_challenge() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in CHALLENGE.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def challenge_items(rows: list[dict[str, Any]], window: int) -> list[Any]:
+    from csdialog.context import ContextualText
+    from csdialog.dialogue import Turn
+
+    out = []
+    for r in rows:
+        turns = [Turn(t["role"], t["text"]) for t in r["turns"]]
+        i = r["target"]
+        ctx = tuple(turns[max(0, i - window):i]) if window else ()
+        out.append(ContextualText(turns[i].text, ctx, turns[i].role))
+    return out
+
+
+def _challenge_scores(clf: Any, rows: list[dict[str, Any]], window: int) -> dict[str, Any]:
+    preds = clf.classify(challenge_items(rows, window))
+    thanks = [i for i, r in enumerate(rows) if r["category"] in ("sarcastic_thanks",
+                                                                 "sincere_thanks")]
+    sarc_acc = np.mean([preds[i].sarcastic == rows[i]["sarcastic"] for i in thanks])
+    pol = {"sarcastic_thanks": "negative", "sincere_thanks": "positive"}
+    pol_acc = np.mean([preds[i].polarity == pol[rows[i]["category"]] for i in thanks])
+    emo_acc = np.mean([p.label == r["emotion"] for p, r in zip(preds, rows, strict=True)])
+    y = np.array([r["sarcastic"] for r in rows])
+    p = np.array([pr.sarcastic for pr in preds])
+    m: dict[str, Any] = {"thanks_sarcasm_acc": round(float(sarc_acc), 4),
+                         "thanks_polarity_acc": round(float(pol_acc), 4),
+                         "sarcasm_f1": _f1(y, p), "emotion_acc": round(float(emo_acc), 4)}
+    by: dict[str, list[bool]] = defaultdict(list)
+    for pr, r in zip(preds, rows, strict=True):
+        by[r["category"]].append(pr.label == r["emotion"])
+    for cat in ("complaint", "agent_apology", "confusion", "impatience"):
+        if by[cat]:
+            m[f"acc_{cat}"] = round(float(np.mean(by[cat])), 3)
+    return m
+
+
+def part_challenge(root: str | None, args: Any) -> list[Row]:
+    from train_emotion_default import training_data
+
+    from csdialog.emotion import EmotionClassifier
+
+    enc = _encoder()
+    rows = load_challenge()
+    default = _default(enc)
+    out = [Row("challenge", "default model (window 3)", "e5-small",
+               _challenge_scores(default, rows, 3), notes=f"{len(rows)} dialogues")]
+    out.append(Row("challenge", "default model, turn alone (window 0)", "e5-small",
+                   _challenge_scores(default, rows, 0)))
+    ns = argparse.Namespace(per_class=1500, synthetic=0, irony_negatives=1200)
+    emo, sarc = training_data(root, ns)
+    t0 = time.perf_counter()
+    public = EmotionClassifier(enc, window=3, random_state=SEED).fit(emo, sarcasm_X=sarc)
+    out.append(Row("challenge", "public data only (no synthetic service dialogues)", "e5-small",
+                   _challenge_scores(public, rows, 3), round(time.perf_counter() - t0, 1)))
+    enc.save()
+    return out
+
+
+def part_sarcasm(root: str | None, args: Any) -> list[Row]:
+    from sklearn.linear_model import LogisticRegression
+
+    from csdialog.context import as_inputs
+    from csdialog.datasets import load_mustard, mustard_folds
+
+    enc = _encoder()
+    data = load_mustard(root)
+    y = np.array([e.label == "sarcastic" for e in data])
+    folds = mustard_folds(data, n_folds=5, seed=SEED)
+    out: list[Row] = []
+    for window in (3, 0):
+        clf = _default(enc)
+        clf.window = window
+        clf.emotion_.window = window
+        items = as_inputs(data, window=window)
+        f1s, accs = [], []
+        for tr, te in folds:
+            clf.sarcasm_threshold = "auto"
+            clf._fit_sarcasm([items[i] for i in tr], y[tr].astype(np.int64))
+            S, _, _ = clf._sarcasm_features([items[i] for i in te])
+            p = clf.sarcasm_head_.proba(S)[:, 1] >= clf.sarcasm_threshold_
+            f1s.append(_f1(y[te], p))
+            accs.append(float((p == y[te]).mean()))
+        out.append(Row("mustard (5-fold)", f"csdialog sarcasm head, window {window}", "e5-small",
+                       {"f1": round(float(np.mean(f1s)), 4), "accuracy": round(float(np.mean(accs)), 4)},
+                       notes="mean over folds"))
+    X = enc.encode([e.text for e in data])
+    f1s, accs = [], []
+    for tr, te in folds:
+        lr = LogisticRegression(max_iter=2000).fit(X[tr], y[tr])
+        p = lr.predict(X[te]).astype(bool)
+        f1s.append(_f1(y[te], p))
+        accs.append(float((p == y[te]).mean()))
+    out.append(Row("mustard (5-fold)", "anchor: LogisticRegression on the utterance", "e5-small",
+                   {"f1": round(float(np.mean(f1s)), 4), "accuracy": round(float(np.mean(accs)), 4)},
+                   notes="mean over folds"))
+    # CPED irony, test split, the shipped model as is
+    from train_emotion_default import cped_irony
+
+    cp = cped_irony(root, "test", None)
+    if args.cap and len(cp) > args.cap:
+        pos = [e for e in cp if e.label == "sarcastic"]
+        neg = random.Random(SEED).sample([e for e in cp if e.label != "sarcastic"],
+                                         args.cap - len(pos))
+        cp = pos + neg
+    clf = _default(enc)
+    items = as_inputs(cp, window=3)
+    yc = np.array([e.label == "sarcastic" for e in cp])
+    s = clf.sarcasm_proba(items)
+    from sklearn.metrics import average_precision_score
+
+    out.append(Row("cped test irony", "default model sarcasm head (window 3)", "e5-small",
+                   {"f1": _f1(yc, s >= clf.sarcasm_threshold_),
+                    "average_precision": round(float(average_precision_score(yc, s)), 4),
+                    "positives": int(yc.sum()), "n": len(yc)},
+                   notes="irony rate as in the sample"))
+    enc.save()
+    return out
+
+
+def _cped_sample(root: str | None, split: str, cap: int) -> list[Any]:
+    from train_emotion_default import cped_mapped
+
+    ex = cped_mapped(root, split)
+    if cap and len(ex) > cap:  # whole dialogues, seeded, so contexts stay complete
+        ids = sorted({e.dialogue_id for e in ex})
+        random.Random(SEED).shuffle(ids)
+        keep: set[str] = set()
+        n = 0
+        counts = Counter(e.dialogue_id for e in ex)
+        for d in ids:
+            if n >= cap:
+                break
+            keep.add(d)
+            n += counts[d]
+        ex = [e for e in ex if e.dialogue_id in keep]
+    return ex
+
+
+def _per_class(true: list[str], pred: list[str]) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from csdialog.emotion import EMOTIONS
+
+    keys = [e.key for e in EMOTIONS]
+    p, r, f, s = precision_recall_fscore_support(true, pred, labels=keys, zero_division=0)
+    return {k: {"precision": round(float(p[i]), 3), "recall": round(float(r[i]), 3),
+                "f1": round(float(f[i]), 3), "support": int(s[i])} for i, k in enumerate(keys)}
+
+
+def part_cped(root: str | None, args: Any) -> list[Row]:
+    from sklearn.metrics import f1_score
+
+    from csdialog.intent import IntentClassifier
+
+    enc = _encoder()
+    train = _cped_sample(root, "valid", 0)
+    test = _cped_sample(root, "test", args.cap)
+    te_y = [str(e.label) for e in test]
+    labels = sorted(set(te_y))
+    out: list[Row] = []
+    for window in (3, 0):
+        t0 = time.perf_counter()
+        clf = IntentClassifier(enc, window=window, C=30.0, random_state=SEED).fit(train)
+        secs = time.perf_counter() - t0
+        pred = [str(p) for p in clf.predict(test)]
+        out.append(Row("cped test (taxonomy)", f"head trained on cped valid, window {window}",
+                       "e5-small", {"macro_f1": round(float(f1_score(te_y, pred, labels=labels,
+                                                                     average="macro")), 4),
+                                    "accuracy": round(float(np.mean(np.array(pred) == te_y)), 4)},
+                       round(secs, 1), notes=f"train {len(train)}, test {len(test)}"))
+    default = _default(enc)
+    from csdialog.context import as_inputs
+
+    items = as_inputs(test, window=3)
+    t0 = time.perf_counter()
+    preds = default.classify(items)
+    secs = time.perf_counter() - t0
+    pred = [p.label for p in preds]
+    out.append(Row("cped test (taxonomy)", "default model (window 3)", "e5-small",
+                   {"macro_f1": round(float(f1_score(te_y, pred, labels=labels, average="macro")), 4),
+                    "accuracy": round(float(np.mean(np.array(pred) == te_y)), 4)}, round(secs, 1)))
+    pc = _per_class(te_y, pred)
+    (Path(args.out) / "emotion_per_class_cped.json").write_text(json.dumps(pc, indent=2))
+    _confusion_plot(te_y, pred, Path(args.plot))
+    # polarity vs the lexicon baseline
+    from csdialog.emotion import emotion_label
+
+    pol_true = [emotion_label(y).polarity for y in te_y]
+    pol_ours = [p.polarity for p in preds]
+    out.append(Row("cped test (polarity)", "default model", "e5-small",
+                   {"accuracy": round(float(np.mean(np.array(pol_ours) == pol_true)), 4),
+                    "macro_f1": round(float(f1_score(pol_true, pol_ours, average="macro")), 4)}))
+    try:
+        from snownlp import SnowNLP
+
+        t0 = time.perf_counter()
+        sn = []
+        for e in test:
+            s = SnowNLP(e.text).sentiments
+            sn.append("positive" if s > 0.7 else "negative" if s < 0.3 else "neutral")
+        out.append(Row("cped test (polarity)", "anchor: snownlp lexicon", "-",
+                       {"accuracy": round(float(np.mean(np.array(sn) == pol_true)), 4),
+                        "macro_f1": round(float(f1_score(pol_true, sn, average="macro")), 4)},
+                       round(time.perf_counter() - t0, 1), notes="thresholds 0.3 / 0.7"))
+    except ImportError:
+        pass
+    # inference speed with a fresh encoder
+    from csdialog.emotion import EmotionClassifier
+
+    fresh = EmotionClassifier.from_pretrained("default")
+    fresh.emotion_.encoder_.encode(["warm up"])
+    t0 = time.perf_counter()
+    fresh.classify(items[:1000])
+    out.append(Row("cped test", "default model throughput (context + sarcasm)", "e5-small",
+                   {"turns_per_s": round(1000 / (time.perf_counter() - t0), 1)},
+                   notes="1,000 turns with their context, uncached encoder"))
+    enc.save()
+    return out
+
+
+def _confusion_plot(true: list[str], pred: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from csdialog.emotion import EMOTIONS
+
+    keys = [e.key for e in EMOTIONS]
+    idx = {k: i for i, k in enumerate(keys)}
+    M = np.zeros((len(keys), len(keys)))
+    for t, p in zip(true, pred, strict=True):
+        M[idx[t], idx[p]] += 1
+    M = M / np.maximum(M.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(8, 7))
+    ax.imshow(M, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(keys)), keys, rotation=60, ha="right")
+    ax.set_yticks(range(len(keys)), keys)
+    for i in range(len(keys)):
+        for j in range(len(keys)):
+            if M[i, j] >= 0.05:
+                ax.text(j, i, f"{M[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if M[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true (rows normalised)")
+    ax.set_title("default emotion model on CPED test (taxonomy)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+
+
+def part_goemotions(root: str | None, args: Any) -> list[Row]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+    from train_emotion_default import goemotions_single
+
+    from csdialog.datasets import load_goemotions
+    from csdialog.evaluation import multilabel_scores
+    from csdialog.intent import IntentClassifier
+
+    enc = _encoder()
+    train, test = load_goemotions("train", root), load_goemotions("test", root)
+    t_true = [e.label for e in test]
+    out: list[Row] = []
+    t0 = time.perf_counter()
+    clf = IntentClassifier(enc, window=0, C=args.goemotions_C, random_state=SEED).fit(train)
+    secs = time.perf_counter() - t0
+    out.append(Row("goemotions test (28 labels)", "csdialog head (multi-label)", "e5-small",
+                   multilabel_scores(t_true, list(clf.predict(test))), round(secs, 1)))
+    enc.save()
+    mlb = MultiLabelBinarizer().fit([e.label for e in train])
+    t0 = time.perf_counter()
+    ovr = OneVsRestClassifier(LogisticRegression(max_iter=2000)).fit(
+        enc.encode([e.text for e in train]), mlb.transform([e.label for e in train]))
+    secs = time.perf_counter() - t0
+    P = ovr.predict_proba(enc.encode([e.text for e in test])) >= 0.5
+    out.append(Row("goemotions test (28 labels)", "anchor: one-vs-rest LogisticRegression",
+                   "e5-small", multilabel_scores(t_true, [tuple(mlb.classes_[r]) for r in P]),
+                   round(secs, 1)))
+    # mapped to our taxonomy (test examples that map to one class)
+    mtest = goemotions_single(root, "test", None)
+    mtrain = goemotions_single(root, "train", None)
+    ty = [str(e.label) for e in mtest]
+    labels = sorted(set(ty))
+    default = _default(enc)
+    pred = list(default.predict([e.text for e in mtest]))
+    out.append(Row("goemotions test (taxonomy)", "default model", "e5-small",
+                   {"macro_f1": round(float(f1_score(ty, pred, labels=labels, average="macro")), 4),
+                    "accuracy": round(float(np.mean(np.array(pred) == ty)), 4)},
+                   notes=f"{len(mtest)} examples"))
+    lr = LogisticRegression(max_iter=2000).fit(enc.encode([e.text for e in mtrain]),
+                                               [str(e.label) for e in mtrain])
+    pred = list(lr.predict(enc.encode([e.text for e in mtest])))
+    out.append(Row("goemotions test (taxonomy)", "anchor: LogisticRegression on mapped train",
+                   "e5-small",
+                   {"macro_f1": round(float(f1_score(ty, pred, labels=labels, average="macro")), 4),
+                    "accuracy": round(float(np.mean(np.array(pred) == ty)), 4)}))
+    enc.save()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", nargs="+", default=["challenge", "sarcasm", "cped", "goemotions"],
+                    choices=["challenge", "sarcasm", "cped", "goemotions"])
+    ap.add_argument("--data-root", default=None)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "emotion_confusion.png"))
+    ap.add_argument("--cap", type=int, default=8000, help="CPED test utterances (whole dialogues)")
+    ap.add_argument("--goemotions-C", type=float, default=10.0)
+    args = ap.parse_args()
+    for part in args.part:
+        t0 = time.perf_counter()
+        rows = globals()[f"part_{part}"](args.data_root, args)
+        _, md = write_results(f"emotion_{part}", rows, args.out, seed=SEED, config=vars(args))
+        print(Path(md).read_text(), flush=True)
+        print(f"[{part}: {time.perf_counter() - t0:.0f}s]", flush=True)
+
+
+if __name__ == "__main__":
+    main()

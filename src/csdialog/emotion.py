@@ -1,0 +1,550 @@
+"""Context-aware emotion classification with sarcasm: catch the "thanks" that means the
+opposite.
+
+Every customer or agent turn gets one of twelve customer-service emotions or neutral
+(:data:`EMOTIONS`), a sarcasm flag with its score, and for a sarcastic turn the emotion the
+speaker really means. Read alone, "谢谢你" / "thanks a lot" is gratitude; after a lost
+parcel and a scripted reply it is an angry, sarcastic complaint.
+
+How :class:`EmotionClassifier` decides:
+
+1. an **emotion head** (a calibrated :class:`~csdialog.intent.IntentClassifier` over the
+   turn and its context, see :class:`~csdialog.context.ContextFeaturizer`) gives the
+   in-context emotion probabilities; the same head applied to the turn alone gives the
+   *surface* emotion (what the words say without context);
+2. a **sarcasm head** (logistic regression) reads the context features plus
+   *incongruity* features: the positive / negative mass of the surface emotion, the
+   negative mass of the previous turns of each side, how far the other side's last turn
+   is from settling the problem (its similarity to :data:`RESOLVED_PROTOTYPES` minus
+   :data:`UNRESOLVED_PROTOTYPES`), and their products (warm words after an unresolved,
+   negative context are the signature of sarcasm);
+3. a sarcastic turn reports as its label the strongest negative emotion of the in-context
+   probabilities (its ``meant`` emotion) and keeps the surface emotion in ``surface``.
+
+A default model trained on public data and synthetic service dialogues ships with the
+package (``EmotionClassifier.from_pretrained("default")``, see
+``docs/model-card-emotion.md``); fine-tune on your own labels with :meth:`fit`.
+
+Example:
+    >>> from csdialog.encoders import HashingEncoder
+    >>> clf = EmotionClassifier(HashingEncoder(dim=64), window=0, calibrate=False)
+    >>> _ = clf.fit(["thank you so much", "many thanks", "this is outrageous",
+    ...              "I am furious"], ["grateful", "grateful", "angry", "angry"])
+    >>> clf.classify(["thank you"])[0].label
+    'grateful'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from csdialog._folder import read_folder, write_folder
+from csdialog.context import ContextualText, as_inputs
+from csdialog.dialogue import Role
+from csdialog.encoders import Encoder
+from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
+from csdialog.intent import IntentClassifier
+from csdialog.training import LinearHead, as_training_data, fit_linear_head, fit_temperature
+
+__all__ = [
+    "CPED_TO_TAXONOMY",
+    "DEFAULT_MODEL",
+    "EMOTIONS",
+    "GOEMOTIONS_TO_TAXONOMY",
+    "RESOLVED_PROTOTYPES",
+    "UNRESOLVED_PROTOTYPES",
+    "EmotionClassifier",
+    "EmotionLabel",
+    "EmotionPrediction",
+    "emotion_label",
+]
+
+_FORMAT = "csdialog.EmotionClassifier"
+_FORMAT_VERSION = 1
+#: Folder of the shipped default model, inside the package.
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "emotion-e5-small"
+
+
+@dataclass(frozen=True)
+class EmotionLabel:
+    """One class of the customer-service emotion taxonomy."""
+
+    key: str
+    zh: str
+    polarity: Literal["positive", "negative", "neutral"]
+
+
+#: The twelve customer-service emotions plus neutral (keys are the labels used in code).
+EMOTIONS: tuple[EmotionLabel, ...] = (
+    EmotionLabel("satisfied", "满意", "positive"),
+    EmotionLabel("grateful", "感激", "positive"),
+    EmotionLabel("happy", "高兴", "positive"),
+    EmotionLabel("hopeful", "期待", "positive"),
+    EmotionLabel("apologetic", "歉意", "neutral"),
+    EmotionLabel("anxious", "焦虑", "negative"),
+    EmotionLabel("confused", "困惑", "negative"),
+    EmotionLabel("impatient", "着急", "negative"),
+    EmotionLabel("disappointed", "失望", "negative"),
+    EmotionLabel("dissatisfied", "不满", "negative"),
+    EmotionLabel("angry", "愤怒", "negative"),
+    EmotionLabel("sad", "难过", "negative"),
+    EmotionLabel("neutral", "中性", "neutral"),
+)
+_BY_KEY = {e.key: e for e in EMOTIONS}
+_BY_ZH = {e.zh: e for e in EMOTIONS}
+#: Emotions a sarcastic turn can mean (sarcasm here is negative intent behind warm words).
+_MEANT = ("angry", "dissatisfied", "disappointed")
+
+#: Replies that settle a customer's problem, and replies that do not. The sarcasm head reads
+#: how much closer the other side's last turn is to the first set than to the second: warm
+#: thanks after an unresolved reply is the service form of sarcasm.
+RESOLVED_PROTOTYPES: tuple[str, ...] = (
+    "问题已经解决了", "已经为您退款,钱已经到账", "已经给您补发新的了", "包裹今天就送到",
+    "已经帮您处理好了", "The problem has been fixed", "Your refund has been processed",
+    "A replacement has been sent", "It will arrive today", "All done, it's sorted",
+)
+UNRESOLVED_PROTOTYPES: tuple[str, ...] = (
+    "这个我们没办法处理", "请您耐心等待", "这不在我们的服务范围", "请您自己联系厂家",
+    "系统就是这样,我们也不清楚", "We can't help with that", "Please be patient and keep waiting",
+    "That's not covered by our policy", "You'll have to contact someone else",
+    "I don't have any information on that",
+)
+_N_EXTRA = 11  # incongruity (8) + resolution (3) features of the sarcasm head
+
+#: GoEmotions (27 + neutral) -> taxonomy. ``None``: no counterpart, the example is not used.
+GOEMOTIONS_TO_TAXONOMY: Mapping[str, str | None] = MappingProxyType({
+    "admiration": "satisfied", "amusement": "happy", "anger": "angry",
+    "annoyance": "dissatisfied", "approval": "satisfied", "caring": None,
+    "confusion": "confused", "curiosity": "neutral", "desire": "hopeful",
+    "disappointment": "disappointed", "disapproval": "dissatisfied", "disgust": "angry",
+    "embarrassment": None, "excitement": "happy", "fear": "anxious", "gratitude": "grateful",
+    "grief": "sad", "joy": "happy", "love": None, "nervousness": "anxious",
+    "optimism": "hopeful", "pride": None, "realization": None, "relief": "satisfied",
+    "remorse": "apologetic", "sadness": "sad", "surprise": None, "neutral": "neutral",
+})
+
+#: CPED's 13 emotions -> taxonomy.
+CPED_TO_TAXONOMY: Mapping[str, str | None] = MappingProxyType({
+    "happy": "happy", "grateful": "grateful", "relaxed": "satisfied",
+    "positive-other": "satisfied", "neutral": "neutral", "anger": "angry", "sadness": "sad",
+    "depress": "disappointed", "disgust": "dissatisfied", "astonished": None,
+    "worried": "anxious", "fear": "anxious", "negative-other": "dissatisfied",
+})
+
+
+def emotion_label(name: str) -> EmotionLabel:
+    """The taxonomy entry for an English key or its Chinese name.
+
+    Example:
+        >>> emotion_label("不满").key
+        'dissatisfied'
+    """
+    found = _BY_KEY.get(name) or _BY_ZH.get(name)
+    if found is None:
+        raise ValidationError(
+            f"unknown emotion {name!r}; valid: {[e.key for e in EMOTIONS]} or their Chinese "
+            f"names {[e.zh for e in EMOTIONS]}")
+    return found
+
+
+@dataclass(frozen=True)
+class EmotionPrediction:
+    """The emotion of one turn, read in its context.
+
+    Attributes:
+        label: the emotion key (a sarcastic turn gets the emotion it means).
+        label_zh: its Chinese name.
+        score: probability of ``label`` in context.
+        scores: every emotion's probability in context.
+        sarcastic: warm words that mean the opposite here.
+        sarcasm_score: probability of sarcasm (``None`` when the model has no sarcasm head).
+        meant: for a sarcastic turn, the emotion meant (same as ``label``); else ``None``.
+        surface: the emotion the words express read alone.
+        polarity: ``"positive"``, ``"negative"`` or ``"neutral"`` of ``label``.
+    """
+
+    label: str
+    label_zh: str
+    score: float
+    scores: Mapping[str, float] = field(default_factory=dict)
+    sarcastic: bool = False
+    sarcasm_score: float | None = None
+    meant: str | None = None
+    surface: str | None = None
+    polarity: str = "neutral"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "label_zh": self.label_zh, "score": self.score,
+                "scores": dict(self.scores), "sarcastic": self.sarcastic,
+                "sarcasm_score": self.sarcasm_score, "meant": self.meant,
+                "surface": self.surface, "polarity": self.polarity}
+
+
+def _bool_labels(y: Sequence[Any]) -> np.ndarray:
+    out = np.zeros(len(y), dtype=np.int64)
+    for i, v in enumerate(y):
+        if isinstance(v, bool | np.bool_) or v in (0, 1):
+            out[i] = int(bool(v))
+        elif isinstance(v, str) and v.lower() in ("sarcastic", "irony", "true", "1", "yes"):
+            out[i] = 1
+        elif isinstance(v, str) and v.lower() in ("not_sarcastic", "false", "0", "no", "sincere"):
+            out[i] = 0
+        else:
+            raise ValidationError(
+                f"sarcasm label {i} is {v!r}; use True/False (or 'sarcastic'/'not_sarcastic')")
+    return out
+
+
+class EmotionClassifier:
+    """Emotion of customer and agent turns in context, with a sarcasm flag.
+
+    Args:
+        encoder: a registered encoder name (default ``"e5-small"``) or an encoder object.
+        window: previous turns (both roles) used as context.
+        decay: recency weight of context turns.
+        C: inverse regularisation of the emotion head.
+        sarcasm_C: inverse regularisation of the sarcasm head.
+        calibrate: temperature-calibrate the emotion head on held-out data.
+        sarcasm_threshold: probability above which a turn is sarcastic; ``"auto"``
+            calibrates it (best F1) on held-out sarcasm data.
+        roles: roles classified when whole dialogues are passed.
+        random_state: seed.
+
+    Attributes (after ``fit``):
+        emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
+        sarcasm_head_: the sarcasm :class:`~csdialog.training.LinearHead` or ``None``.
+        sarcasm_threshold_: the decision threshold.
+        classes_: the emotion keys learned.
+    """
+
+    def __init__(
+        self,
+        encoder: str | Encoder = "e5-small",
+        *,
+        window: int = 3,
+        decay: float = 0.7,
+        C: float = 30.0,
+        sarcasm_C: float = 1.0,
+        calibrate: bool = True,
+        sarcasm_threshold: float | Literal["auto"] = "auto",
+        roles: Sequence[str] | None = ("customer", "agent"),
+        random_state: int = 0,
+    ) -> None:
+        self.encoder = encoder
+        self.window = window
+        self.decay = decay
+        self.C = C
+        self.sarcasm_C = sarcasm_C
+        self.calibrate = calibrate
+        self.sarcasm_threshold = sarcasm_threshold
+        self.roles = roles
+        self.random_state = random_state
+
+    _PARAMS = ("encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
+               "sarcasm_threshold", "roles", "random_state")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn ``clone`` support)."""
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def set_params(self, **params: Any) -> EmotionClassifier:
+        for k, v in params.items():
+            if k not in self._PARAMS:
+                raise ValidationError(f"unknown parameter {k!r}; valid: {sorted(self._PARAMS)}")
+            setattr(self, k, v)
+        return self
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(
+        self,
+        X: object,
+        y: Sequence[Any] | None = None,
+        *,
+        sarcasm_X: object = None,
+        sarcasm_y: Sequence[Any] | None = None,
+        validation: object = None,
+        validation_y: Sequence[Any] | None = None,
+        text_column: str = "text",
+        label_column: str = "label",
+        context_column: str | None = None,
+    ) -> EmotionClassifier:
+        """Train the emotion head on ``X`` and, if given, the sarcasm head on ``sarcasm_X``.
+
+        Args:
+            X, y: emotion-labelled turns in any form
+                :func:`~csdialog.training.as_training_data` takes; labels are taxonomy
+                keys or Chinese names (see :data:`EMOTIONS`).
+            sarcasm_X, sarcasm_y: sarcasm-labelled turns (True/False, or
+                ``"sarcastic"``/``"not_sarcastic"``), with their context.
+            validation, validation_y: held-out emotion data for calibration.
+            text_column, label_column, context_column: column mapping for tables.
+
+        Returns:
+            self
+        """
+        if self.sarcasm_threshold != "auto" and not (
+                isinstance(self.sarcasm_threshold, int | float)
+                and 0 <= self.sarcasm_threshold <= 1):
+            raise ValidationError(f"sarcasm_threshold must be 'auto' or in [0, 1], got "
+                                  f"{self.sarcasm_threshold!r}")
+        cols: dict[str, Any] = {"text_column": text_column, "label_column": label_column,
+                                "context_column": context_column, "window": self.window}
+        items, labels = as_training_data(X, y, **cols)
+        keys = [self._key(lab) for lab in labels]
+        val = None
+        if validation is not None:
+            v_items, v_labels = as_training_data(validation, validation_y, **cols)
+            val = (v_items, [self._key(lab) for lab in v_labels])
+        self.emotion_ = IntentClassifier(
+            self.encoder, window=self.window, decay=self.decay, C=self.C,
+            calibrate=self.calibrate, multi_label=False, random_state=self.random_state)
+        self.emotion_.fit(items, keys, validation=None if val is None else val[0],
+                          validation_y=None if val is None else val[1])
+        self.classes_ = self.emotion_.classes_
+        self.sarcasm_head_: LinearHead | None = None
+        self.sarcasm_threshold_ = 0.5 if self.sarcasm_threshold == "auto" else float(
+            self.sarcasm_threshold)
+        self.resolution_ = self._embed_prototypes()
+        if sarcasm_X is not None:
+            s_y = None if sarcasm_y is None else [
+                "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
+            s_items, s_raw = as_training_data(sarcasm_X, s_y, **cols)
+            self._fit_sarcasm(s_items, _bool_labels(s_raw))
+        return self
+
+    def _embed_prototypes(self) -> tuple[np.ndarray, np.ndarray]:
+        enc = self.emotion_.encoder_
+        return (np.asarray(enc.encode(list(RESOLVED_PROTOTYPES)), dtype=np.float32),
+                np.asarray(enc.encode(list(UNRESOLVED_PROTOTYPES)), dtype=np.float32))
+
+    @staticmethod
+    def _key(label: Any) -> str:
+        if not isinstance(label, str):
+            raise ValidationError(f"emotion labels are single strings, got {label!r}")
+        return emotion_label(label).key
+
+    def _polarity_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        pol = [_BY_KEY[str(c)].polarity for c in self.classes_]
+        return (np.array([p == "positive" for p in pol]), np.array([p == "negative" for p in pol]))
+
+    def _sarcasm_features(self, items: Sequence[ContextualText]) -> tuple[np.ndarray, np.ndarray,
+                                                                          np.ndarray]:
+        """(sarcasm features, in-context emotion probabilities, surface probabilities)."""
+        pos, neg = self._polarity_masks()
+        F = self.emotion_._features(items)
+        P_ctx = self.emotion_.head_.proba(F)
+        bare = [ContextualText(it.text, (), it.role) for it in items]
+        P_surf = self.emotion_.head_.proba(self.emotion_._features(bare))
+        # surface probabilities of every distinct context turn, read alone
+        ctx_texts: dict[tuple[str, Role], int] = {}
+        for it in items:
+            for t in it.context[-self.window:] if self.window else ():
+                ctx_texts.setdefault((t.text, t.role), len(ctx_texts))
+        if ctx_texts:
+            P_turn = self.emotion_.head_.proba(self.emotion_._features(
+                [ContextualText(t, (), r) for t, r in ctx_texts]))
+        inc = np.zeros((len(items), _N_EXTRA), dtype=np.float64)
+        last_other = [next((t.text for t in reversed(it.context[-self.window:] if self.window
+                                                     else ()) if t.role is not it.role), None)
+                      for it in items]
+        replies = sorted({t for t in last_other if t is not None})
+        R_res, R_un = self.resolution_
+        E = self.emotion_.encoder_.encode(replies) if replies else np.zeros((0, R_res.shape[1]))
+        settled = {t: 10.0 * float((R_res @ e).max() - (R_un @ e).max())
+                   for t, e in zip(replies, E, strict=True)}
+        for r, it in enumerate(items):
+            s_pos, s_neg = P_surf[r, pos].sum(), P_surf[r, neg].sum()
+            own: list[float] = []
+            other: list[float] = []
+            for t in it.context[-self.window:] if self.window else ():
+                p = P_turn[ctx_texts[(t.text, t.role)]]
+                (own if t.role is it.role else other).append(p[neg].sum() - p[pos].sum())
+            c_own = float(np.mean(own)) if own else 0.0
+            c_other = float(np.mean(other)) if other else 0.0
+            c_all = float(np.mean(own + other)) if own or other else 0.0
+            reply = last_other[r]
+            res = settled.get(reply, 0.0) if reply is not None else 0.0
+            inc[r] = [s_pos, s_neg, c_own, c_other, s_pos * c_own, s_pos * c_other,
+                      s_pos * max(c_all, 0.0), float(bool(it.context)),
+                      res, s_pos * res, float(reply is not None)]
+        feats = np.hstack([F, 4.0 * inc]).astype(np.float32)
+        return feats, P_ctx, P_surf
+
+    def _fit_sarcasm(self, items: list[ContextualText], y: np.ndarray) -> None:
+        if len(set(y.tolist())) < 2:
+            raise ValidationError("sarcasm training data needs both sarcastic and sincere turns")
+        order = sorted(range(len(items)), key=lambda i: (int(y[i]), items[i].text,
+                                                         tuple(t.text for t in items[i].context)))
+        items, y = [items[i] for i in order], y[order]
+        S, _, _ = self._sarcasm_features(items)
+        rng = np.random.default_rng(self.random_state)
+        if self.sarcasm_threshold == "auto" and len(y) >= 40:
+            held = np.zeros(len(y), dtype=bool)
+            for cls in (0, 1):
+                idx = np.flatnonzero(y == cls)
+                held[rng.permutation(idx)[: max(1, len(idx) // 5)]] = True
+            sub = fit_linear_head(S[~held], y[~held], n_classes=2, C=self.sarcasm_C,
+                                  class_weight="balanced")
+            p = sub.proba(S[held])[:, 1]
+            best = (-1.0, 0.5)
+            for t in np.arange(0.1, 0.91, 0.02):
+                pred = p >= t
+                tp = float((pred & (y[held] == 1)).sum())
+                f1 = 2 * tp / max(1.0, float(pred.sum() + (y[held] == 1).sum()))
+                if f1 > best[0] + 1e-9:
+                    best = (f1, float(t))
+            self.sarcasm_threshold_ = best[1]
+            temperature = fit_temperature(sub.logits(S[held]), y[held]) if self.calibrate else 1.0
+        else:
+            temperature = 1.0
+        head = fit_linear_head(S, y, n_classes=2, C=self.sarcasm_C, class_weight="balanced")
+        head.temperature = temperature
+        self.sarcasm_head_ = head
+
+    # ------------------------------------------------------------------ predict
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "emotion_"):
+            raise NotFittedError(
+                "this EmotionClassifier is not fitted; call fit(...) or load one with "
+                "EmotionClassifier.from_pretrained('default')")
+
+    def _inputs(self, X: object) -> list[ContextualText]:
+        return as_inputs(X, window=self.window, roles=self.roles)
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        """In-context emotion probabilities ``(n, len(classes_))``."""
+        self._check_fitted()
+        items = self._inputs(X)
+        return self.emotion_.head_.proba(self.emotion_._features(items)) if items else \
+            np.zeros((0, len(self.classes_)))
+
+    def sarcasm_proba(self, X: object) -> np.ndarray:
+        """Probability that each turn is sarcastic, ``(n,)``.
+
+        Raises:
+            NotFittedError: the model has no sarcasm head (fit without ``sarcasm_X``).
+        """
+        self._check_fitted()
+        if self.sarcasm_head_ is None:
+            raise NotFittedError("this model has no sarcasm head; fit it with sarcasm_X / "
+                                 "sarcasm_y, or use EmotionClassifier.from_pretrained('default')")
+        items = self._inputs(X)
+        if not items:
+            return np.zeros(0)
+        S, _, _ = self._sarcasm_features(items)
+        return self.sarcasm_head_.proba(S)[:, 1]
+
+    def classify(self, X: object) -> list[EmotionPrediction]:
+        """One :class:`EmotionPrediction` per turn.
+
+        ``X``: texts, ``(dialogue, turn_index)`` pairs, dialogues (each turn of ``roles``),
+        labelled examples or :class:`~csdialog.context.ContextualText` items.
+        """
+        self._check_fitted()
+        items = self._inputs(X)
+        if not items:
+            return []
+        if self.sarcasm_head_ is not None:
+            S, P_ctx, P_surf = self._sarcasm_features(items)
+            sarc = self.sarcasm_head_.proba(S)[:, 1]
+        else:
+            P_ctx = self.emotion_.head_.proba(self.emotion_._features(items))
+            P_surf = self.emotion_.head_.proba(self.emotion_._features(
+                [ContextualText(it.text, (), it.role) for it in items]))
+            sarc = None
+        classes = [str(c) for c in self.classes_]
+        pos, _ = self._polarity_masks()
+        meant_idx = [i for i, c in enumerate(classes) if c in _MEANT]
+        out: list[EmotionPrediction] = []
+        for r in range(len(items)):
+            row = P_ctx[r]
+            scores = {c: round(float(v), 6) for c, v in zip(classes, row, strict=True)}
+            surface = classes[int(P_surf[r].argmax())]
+            s = None if sarc is None else float(sarc[r])
+            # sarcasm needs warm words: a turn whose surface is not positive is not flagged
+            sarcastic = bool(s is not None and s >= self.sarcasm_threshold_
+                             and P_surf[r, pos].sum() >= 0.5 and meant_idx)
+            if sarcastic:
+                best = max(meant_idx, key=lambda i: row[i])
+                label, meant = classes[best], classes[best]
+            else:
+                best = int(row.argmax())
+                label, meant = classes[best], None
+            info = _BY_KEY[label]
+            out.append(EmotionPrediction(label, info.zh, float(row[best]), scores, sarcastic, s,
+                                         meant, surface, info.polarity))
+        return out
+
+    def predict(self, X: object) -> np.ndarray:
+        """Emotion keys (scikit-learn contract), sarcastic turns giving the meant emotion."""
+        return np.array([p.label for p in self.classify(X)], dtype=object)
+
+    # ------------------------------------------------------------------ persistence
+
+    def save_pretrained(self, folder: str | os.PathLike[str], *,
+                        card: Mapping[str, Any] | None = None) -> Path:
+        """Write ``config.json`` + ``arrays.safetensors`` (sarcasm head) and the emotion
+        head in ``emotion/``. No pickle."""
+        self._check_fitted()
+        path = Path(folder)
+        self.emotion_.save_pretrained(path / "emotion", card=card)
+        params = self.get_params()
+        params["encoder"] = self.emotion_._encoder_spec()
+        params["roles"] = list(self.roles) if self.roles is not None else None
+        arrays = {"resolved": self.resolution_[0], "unresolved": self.resolution_[1]}
+        if self.sarcasm_head_ is not None:
+            arrays.update(self.sarcasm_head_.arrays("sarcasm"))
+        write_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION, arrays=arrays, config={
+            "params": params, "classes": [str(c) for c in self.classes_],
+            "has_sarcasm": self.sarcasm_head_ is not None,
+            "sarcasm_threshold": self.sarcasm_threshold_,
+            "sarcasm_temperature": (self.sarcasm_head_.temperature
+                                    if self.sarcasm_head_ is not None else 1.0),
+            "card": dict(card or {}),
+        })
+        return path
+
+    @classmethod
+    def from_pretrained(cls, folder: str | os.PathLike[str] = "default", *,
+                        encoder: str | Encoder | None = None) -> EmotionClassifier:
+        """Load a saved model; ``"default"`` is the model shipped with csdialog."""
+        path = DEFAULT_MODEL if str(folder) == "default" else Path(folder)
+        config, arrays = read_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION)
+        try:
+            self = cls(**config["params"])
+            if encoder is not None:
+                self.encoder = encoder
+            self.emotion_ = IntentClassifier.from_pretrained(path / "emotion", encoder=encoder)
+            self.classes_ = self.emotion_.classes_
+            if [str(c) for c in self.classes_] != config["classes"]:
+                raise ModelFolderError(f"{path}: the emotion head's labels do not match "
+                                       f"config.json")
+            self.sarcasm_threshold_ = float(config["sarcasm_threshold"])
+            self.resolution_ = (arrays["resolved"], arrays["unresolved"])
+            self.sarcasm_head_ = (LinearHead.from_arrays(
+                arrays, temperature=float(config["sarcasm_temperature"]), multi_label=False,
+                prefix="sarcasm") if config["has_sarcasm"] else None)
+        except (KeyError, TypeError) as exc:
+            raise ModelFolderError(f"{path}/config.json is incomplete or invalid: {exc!r}") from exc
+        if self.sarcasm_head_ is not None:
+            expected = self.emotion_._featurizer().n_features + _N_EXTRA
+            if self.sarcasm_head_.coef.shape != (2, expected):
+                raise ModelFolderError(
+                    f"{path}: the sarcasm head has shape {self.sarcasm_head_.coef.shape}, "
+                    f"expected (2, {expected}) for this encoder")
+        return self
+
+    def __repr__(self) -> str:
+        return f"EmotionClassifier(encoder={self.encoder!r}, window={self.window})"

@@ -1,0 +1,125 @@
+"""EmotionClassifier on the test encoder: taxonomy, sarcasm from context, save/load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from csdialog import Dialogue, Turn
+from csdialog.context import ContextualText
+from csdialog.emotion import (
+    CPED_TO_TAXONOMY,
+    EMOTIONS,
+    GOEMOTIONS_TO_TAXONOMY,
+    EmotionClassifier,
+    EmotionPrediction,
+    emotion_label,
+)
+from csdialog.encoders import HashingEncoder
+from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
+
+ENC = HashingEncoder(dim=128)
+
+EMO = [("thank you so much", "grateful"), ("many thanks for your help", "grateful"),
+       ("谢谢你帮我", "grateful"), ("太感谢了", "grateful"),
+       ("this is outrageous", "angry"), ("I am furious", "angry"), ("气死我了", "愤怒"),
+       ("太过分了", "angry"), ("hurry up please", "impatient"), ("快点行不行", "着急"),
+       ("where is it, I'm waiting", "impatient"), ("怎么还不回", "impatient"),
+       ("ok", "neutral"), ("发什么快递", "neutral"), ("which courier", "neutral"),
+       ("what size", "neutral")]
+
+FAIL = ["we can't help with that", "please wait longer", "not our problem", "no refund"]
+SOLVE = ["your refund is done", "parcel arrives today", "replacement sent", "fixed it"]
+THANKS = ["thanks a lot", "thank you", "great, thanks", "谢谢你"]
+
+
+def _sarcasm_data() -> tuple[list[ContextualText], list[bool]]:
+    items, ys = [], []
+    for i, thanks in enumerate(THANKS * 3):
+        for replies, sarcastic in ((FAIL, True), (SOLVE, False)):
+            ctx = (Turn("customer", "my parcel is late"), Turn("agent", replies[i % 4]))
+            items.append(ContextualText(thanks, ctx))
+            ys.append(sarcastic)
+    return items, ys
+
+
+def _fit(**kw: object) -> EmotionClassifier:
+    items, ys = _sarcasm_data()
+    return EmotionClassifier(ENC, **kw).fit(  # type: ignore[arg-type]
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)
+
+
+def test_taxonomy_is_twelve_plus_neutral_and_mappings_are_valid() -> None:
+    keys = [e.key for e in EMOTIONS]
+    assert len(keys) == 13 and "neutral" in keys and len({e.zh for e in EMOTIONS}) == 13
+    for mapping in (GOEMOTIONS_TO_TAXONOMY, CPED_TO_TAXONOMY):
+        assert all(v is None or v in keys for v in mapping.values())
+    assert len(GOEMOTIONS_TO_TAXONOMY) == 28 and len(CPED_TO_TAXONOMY) == 13
+    assert emotion_label("着急").key == "impatient"
+    with pytest.raises(ValidationError, match="unknown emotion"):
+        emotion_label("bored")
+
+
+def test_sarcastic_thanks_after_failure_sincere_after_solution() -> None:
+    clf = _fit(window=2)
+    fail = Dialogue("d1", [Turn("customer", "my parcel is late"),
+                           Turn("agent", "not our problem"), Turn("customer", "thanks a lot")])
+    ok = Dialogue("d2", [Turn("customer", "my parcel is late"),
+                         Turn("agent", "parcel arrives today"), Turn("customer", "thanks a lot")])
+    p_fail, p_ok = clf.classify([(fail, 2), (ok, 2)])
+    assert isinstance(p_fail, EmotionPrediction)
+    assert p_fail.sarcastic and p_fail.meant in ("angry", "dissatisfied", "disappointed")
+    assert p_fail.label == p_fail.meant and p_fail.polarity == "negative"
+    assert p_fail.surface == "grateful"
+    assert not p_ok.sarcastic and p_ok.label == "grateful" and p_ok.meant is None
+    assert p_fail.sarcasm_score is not None and p_ok.sarcasm_score is not None
+    assert p_fail.sarcasm_score > p_ok.sarcasm_score
+    assert set(p_fail.to_dict()) >= {"label", "label_zh", "sarcastic", "meant", "surface"}
+
+
+def test_whole_dialogues_classify_every_turn_of_the_roles() -> None:
+    clf = _fit(window=2)
+    d = Dialogue("d", [Turn("customer", "气死我了"), Turn("agent", "sorry"),
+                       Turn("customer", "快点行不行")])
+    assert len(clf.classify([d])) == 3
+    clf.roles = ("customer",)
+    assert [p.label for p in clf.classify([d])] == ["angry", "impatient"]
+
+
+def test_without_sarcasm_head() -> None:
+    clf = EmotionClassifier(ENC, window=0).fit([t for t, _ in EMO], [y for _, y in EMO])
+    assert clf.sarcasm_head_ is None
+    p = clf.classify(["thank you"])[0]
+    assert p.label == "grateful" and p.sarcasm_score is None and not p.sarcastic
+    with pytest.raises(NotFittedError, match="no sarcasm head"):
+        clf.sarcasm_proba(["x"])
+
+
+def test_errors() -> None:
+    with pytest.raises(NotFittedError):
+        EmotionClassifier(ENC).classify(["x"])
+    with pytest.raises(ValidationError, match="unknown emotion"):
+        EmotionClassifier(ENC).fit(["a", "b"], ["grateful", "bored"])
+    with pytest.raises(ValidationError, match="sarcasm label"):
+        EmotionClassifier(ENC).fit([t for t, _ in EMO], [y for _, y in EMO],
+                                   sarcasm_X=["a", "b"], sarcasm_y=["maybe", "no"])
+    with pytest.raises(ValidationError, match="both sarcastic and sincere"):
+        EmotionClassifier(ENC).fit([t for t, _ in EMO], [y for _, y in EMO],
+                                   sarcasm_X=["a", "b"], sarcasm_y=[True, True])
+
+
+def test_save_load_identical(tmp_path: Path) -> None:
+    clf = _fit(window=2)
+    items, _ = _sarcasm_data()
+    folder = clf.save_pretrained(tmp_path / "emo")
+    loaded = EmotionClassifier.from_pretrained(folder, encoder=ENC)
+    a, b = clf.classify(items), loaded.classify(items)
+    assert [p.to_dict() for p in a] == [p.to_dict() for p in b]
+    np.testing.assert_array_equal(clf.sarcasm_proba(items), loaded.sarcasm_proba(items))
+    cfg = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**cfg, "classes": ["x"]}))
+    with pytest.raises(ModelFolderError):
+        EmotionClassifier.from_pretrained(folder, encoder=ENC)
