@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -135,6 +136,11 @@ def test_saved_folder_errors(tmp_path: Path) -> None:
     vc = _fit()
     vc.save_pretrained(tmp_path / "vp")
     (tmp_path / "vp" / "arrays.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelFolderError, match="checksum"):
+        ViewpointClusterer.from_pretrained(tmp_path / "vp", encoder=HashingEncoder(dim=256))
+    cfg = json.loads((tmp_path / "vp" / "config.json").read_text())
+    del cfg["arrays_sha256"]  # a folder without a checksum still fails cleanly
+    (tmp_path / "vp" / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelFolderError, match="corrupted"):
         ViewpointClusterer.from_pretrained(tmp_path / "vp", encoder=HashingEncoder(dim=256))
 

@@ -41,11 +41,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from csdialog._folder import read_folder, write_folder
+from csdialog._params import ParamsMixin
 from csdialog.context import ContextualText, as_inputs
 from csdialog.dialogue import Role
 from csdialog.encoders import Encoder
@@ -205,7 +206,7 @@ def _bool_labels(y: Sequence[Any]) -> np.ndarray:
     return out
 
 
-class EmotionClassifier:
+class EmotionClassifier(ParamsMixin):
     """Emotion of customer and agent turns in context, with a sarcasm flag.
 
     Args:
@@ -250,19 +251,10 @@ class EmotionClassifier:
         self.roles = roles
         self.random_state = random_state
 
-    _PARAMS = ("encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
-               "sarcasm_threshold", "roles", "random_state")
+    _PARAMS: ClassVar[tuple[str, ...]] = (
+        "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
+        "sarcasm_threshold", "roles", "random_state")
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor arguments (scikit-learn ``clone`` support)."""
-        return {k: getattr(self, k) for k in self._PARAMS}
-
-    def set_params(self, **params: Any) -> EmotionClassifier:
-        for k, v in params.items():
-            if k not in self._PARAMS:
-                raise ValidationError(f"unknown parameter {k!r}; valid: {sorted(self._PARAMS)}")
-            setattr(self, k, v)
-        return self
 
     # ------------------------------------------------------------------ fit
 

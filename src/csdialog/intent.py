@@ -37,11 +37,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from csdialog._folder import read_folder, write_folder
+from csdialog._params import ParamsMixin
 from csdialog.context import FORMATTERS, ContextFeaturizer, ContextualText, as_inputs, format_context
 from csdialog.encoders import Encoder, get_encoder
 from csdialog.errors import ModelFolderError, NotFittedError, UnknownEncoderError, ValidationError
@@ -111,7 +112,7 @@ def _split_holdout(labels: Sequence[Any], share: float, seed: int) -> tuple[np.n
     return train, held_arr
 
 
-class IntentClassifier:
+class IntentClassifier(ParamsMixin):
     """Classify customer turns (with their context) into intents.
 
     Args:
@@ -187,20 +188,11 @@ class IntentClassifier:
 
     # ------------------------------------------------------------------ parameters
 
-    _PARAMS = ("encoder", "method", "window", "context_mode", "formatter", "decay", "C",
-               "class_weight", "calibrate", "multi_label", "label_descriptions", "oos_label", "oos_threshold",
-               "zero_shot_scale", "finetune_args", "random_state")
+    _PARAMS: ClassVar[tuple[str, ...]] = (
+        "encoder", "method", "window", "context_mode", "formatter", "decay", "C",
+        "class_weight", "calibrate", "multi_label", "label_descriptions", "oos_label",
+        "oos_threshold", "zero_shot_scale", "finetune_args", "random_state")
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor arguments (scikit-learn ``clone`` support)."""
-        return {k: getattr(self, k) for k in self._PARAMS}
-
-    def set_params(self, **params: Any) -> IntentClassifier:
-        for k, v in params.items():
-            if k not in self._PARAMS:
-                raise ValidationError(f"unknown parameter {k!r}; valid: {sorted(self._PARAMS)}")
-            setattr(self, k, v)
-        return self
 
     def _validate(self) -> None:
         if self.method not in _METHODS:

@@ -24,7 +24,6 @@ questions that fit none.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -592,22 +591,15 @@ class ViewpointClusterer:
         """Write ``config.json`` (parameters, encoder, thresholds, viewpoints) and
         ``arrays.safetensors`` (centroids and the embedding transform). No pickle."""
         self._check_fitted()
-        from safetensors.numpy import save_file
+        from csdialog._folder import write_folder
 
-        from csdialog import __version__
-
-        path = Path(folder)
-        path.mkdir(parents=True, exist_ok=True)
         params = self.get_params()
         enc = params.pop("encoder")
         params["encoder"] = enc if isinstance(enc, str) else getattr(enc, "name", "custom")
         arrays = {"centroids": self.centroids_, "mean": self.mean_}
         if self.projection_ is not None:
             arrays["projection"] = self.projection_
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()},
-                  str(path / "arrays.safetensors"))
         config = {
-            "format": _FORMAT, "format_version": _FORMAT_VERSION, "csdialog_version": __version__,
             "params": params, "encoder_name": getattr(self.encoder_, "name", params["encoder"]),
             "encoder_dim": int(self.mean_.shape[0]),
             "merge_threshold": self.merge_threshold_,
@@ -615,8 +607,8 @@ class ViewpointClusterer:
             "assign_threshold": self.assign_threshold_,
             "next_id": self.next_id_, "viewpoints": [v.to_dict() for v in self.viewpoints_],
         }
-        (path / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2),
-                                          encoding="utf-8")
+        path = write_folder(folder, fmt=_FORMAT, version=_FORMAT_VERSION, config=config,
+                            arrays=arrays)
         return path
 
     @classmethod
@@ -625,27 +617,10 @@ class ViewpointClusterer:
     ) -> ViewpointClusterer:
         """Load a folder written by :meth:`save_pretrained`; ``assign`` then gives the same
         ids as before saving. Pass ``encoder`` to use an object instead of the saved name."""
-        from safetensors import SafetensorError
-        from safetensors.numpy import load_file
+        from csdialog._folder import read_folder
 
         path = Path(folder)
-        cfg_path, arr_path = path / "config.json", path / "arrays.safetensors"
-        for p in (cfg_path, arr_path):
-            if not p.is_file():
-                raise ModelFolderError(f"{p} is missing; is {path} a saved ViewpointClusterer?")
-        try:
-            config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ModelFolderError(f"{cfg_path} is not valid JSON: {exc}") from exc
-        if config.get("format") != _FORMAT or config.get("format_version") != _FORMAT_VERSION:
-            raise ModelFolderError(
-                f"{path} holds {config.get('format')!r} v{config.get('format_version')}, "
-                f"expected {_FORMAT!r} v{_FORMAT_VERSION}"
-            )
-        try:
-            arrays = load_file(str(arr_path))
-        except (SafetensorError, OSError) as exc:
-            raise ModelFolderError(f"{arr_path} is corrupted: {exc}") from exc
+        config, arrays = read_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION)
         params = dict(config["params"])
         if encoder is not None:
             params["encoder"] = encoder

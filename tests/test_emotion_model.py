@@ -1,0 +1,74 @@
+"""The shipped default emotion model with the real encoder (marked ``model``; runs in CI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from csdialog import Dialogue, Turn
+from csdialog.context import ContextualText
+from csdialog.emotion import DEFAULT_MODEL, EMOTIONS, EmotionClassifier
+
+pytestmark = pytest.mark.model
+
+CHALLENGE = Path(__file__).parent / "data" / "emotion_challenge.jsonl"
+
+
+@pytest.fixture(scope="module")
+def default(e5_encoder):  # type: ignore[no-untyped-def]
+    return EmotionClassifier.from_pretrained("default", encoder=e5_encoder)
+
+
+def test_shipped_folder_is_small_and_pickle_free() -> None:
+    files = [p for p in DEFAULT_MODEL.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} <= {".json", ".safetensors", ".md"}
+    assert sum(p.stat().st_size for p in files) < 1_000_000
+    classes = json.loads((DEFAULT_MODEL / "config.json").read_text())["classes"]
+    assert sorted(classes) == sorted(e.key for e in EMOTIONS)  # all 12 + neutral learned
+
+
+@pytest.mark.parametrize("complaint, failed, solved, thanks", [
+    ("快递一个星期了还没到", "物流的事我们也没办法,请您耐心等待", "帮您查到了,包裹今天下午送达", "谢谢你"),
+    ("My refund still hasn't arrived after two weeks", "Refunds take time, there's nothing I can do",
+     "I've processed it now, the money is back on your card", "thanks a lot"),
+])
+def test_defining_case_same_words_opposite_meaning(default, complaint: str, failed: str,  # type: ignore[no-untyped-def]
+                                                   solved: str, thanks: str, no_network) -> None:
+    bad = Dialogue("bad", [Turn("customer", complaint), Turn("agent", failed),
+                           Turn("customer", thanks)])
+    good = Dialogue("good", [Turn("customer", complaint), Turn("agent", solved),
+                             Turn("customer", thanks)])
+    p_bad, p_good = default.classify([(bad, 2), (good, 2)])
+    assert p_bad.sarcasm_score > p_good.sarcasm_score
+    assert p_bad.polarity == "negative" and p_bad.sarcastic
+    assert p_good.polarity == "positive" and not p_good.sarcastic
+    assert p_bad.surface in ("grateful", "satisfied", "happy")
+
+
+def test_challenge_set_thanks_regression_guard(default, no_network) -> None:  # type: ignore[no-untyped-def]
+    """Sarcastic vs sincere thanks on the hand-written challenge set; the benchmark
+    (benchmarks/bench_emotion.py --part challenge) reports the exact figure."""
+    rows = [json.loads(x) for x in CHALLENGE.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows = [r for r in rows if r["category"] in ("sarcastic_thanks", "sincere_thanks")]
+    items = []
+    for r in rows:
+        turns = [Turn(t["role"], t["text"]) for t in r["turns"]]
+        i = r["target"]
+        items.append(ContextualText(turns[i].text, tuple(turns[max(0, i - 3):i]), turns[i].role))
+    preds = default.classify(items)
+    acc = np.mean([p.sarcastic == r["sarcastic"] for p, r in zip(preds, rows, strict=True)])
+    assert acc >= THANKS_GUARD
+
+
+def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) -> None:  # type: ignore[no-untyped-def]
+    d = Dialogue("d", [Turn("customer", "在吗?在吗?怎么还不回"), Turn("agent", "非常抱歉让您久等了"),
+                       Turn("customer", "好吧,谢谢")])
+    folder = default.save_pretrained(tmp_path / "emo")
+    again = EmotionClassifier.from_pretrained(folder)
+    assert [p.to_dict() for p in again.classify([d])] == [p.to_dict() for p in default.classify([d])]
+
+
+THANKS_GUARD = 0.7
