@@ -10,6 +10,8 @@ into viewpoints, and writes:
     <out>/top_by_category.csv   top viewpoints per product category
     <out>/viewpoints/           the fitted clusterer (JSON + safetensors), reusable with
                                 ViewpointClusterer.from_pretrained
+    <out>/emotions.csv          every turn's emotion in context (shipped default model),
+                                sarcasm flag and score, surface emotion
 
     python examples/demo.py examples/data/sample_chats.jsonl --out results/demo
 """
@@ -19,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
-from csdialog import read_chats
+from csdialog import EmotionClassifier, get_encoder, read_chats
+from csdialog.encoders import CachedEncoder
 from csdialog.viewpoints import ViewpointClusterer, extract_questions
 
 
@@ -47,7 +51,8 @@ def main() -> None:
 
     questions = extract_questions(result.dialogues)
     print(f"{len(questions)} customer questions in {len(result.dialogues)} dialogues")
-    vc = ViewpointClusterer(encoder=args.encoder, min_cluster_size=args.min_cluster_size)
+    encoder = CachedEncoder(get_encoder(args.encoder))  # one embedding per distinct text
+    vc = ViewpointClusterer(encoder=encoder, min_cluster_size=args.min_cluster_size)
     vc.fit(questions)
     covered = int((vc.labels_ >= 0).sum())
     print(f"{len(vc.viewpoints_)} viewpoints cover {covered} of {len(questions)} questions "
@@ -62,9 +67,37 @@ def main() -> None:
     vc.to_frame("questions").to_csv(out / "questions.csv", index=False)
     vc.top(3, by="category").to_csv(out / "top_by_category.csv", index=False)
     vc.save_pretrained(out / "viewpoints")
+    if args.encoder == "e5-small":
+        annotate_emotions(result.dialogues, encoder, out)
     seed = ["为什么面膜B比面膜A贵了一百多块钱?", "面膜B这么贵,它贵在哪里?", "快递什么时候到?"]
     print("\nassign():", dict(zip(seed, vc.assign(seed), strict=True)))
     print(f"\noutputs in {out}/")
+
+
+def annotate_emotions(dialogues: list, encoder: CachedEncoder, out: Path) -> None:  # type: ignore[type-arg]
+    """Emotion and sarcasm of every turn in context, with the shipped default model."""
+    import pandas as pd
+
+    emo = EmotionClassifier.from_pretrained("default", encoder=encoder)
+    rows = []
+    for d in dialogues:
+        for i, p in enumerate(emo.classify([(d, j) for j in range(len(d.turns))])):
+            rows.append({"dialogue_id": d.dialogue_id, "turn_index": i,
+                         "role": d.turns[i].role.value, "text": d.turns[i].text,
+                         "emotion": p.label, "emotion_zh": p.label_zh, "score": round(p.score, 3),
+                         "sarcastic": p.sarcastic, "sarcasm_score": round(p.sarcasm_score or 0, 3),
+                         "surface": p.surface})
+    frame = pd.DataFrame(rows)
+    frame.to_csv(out / "emotions.csv", index=False)
+    customer = frame[frame.role == "customer"]
+    mix = Counter(customer.emotion)
+    print(f"\nemotions of {len(customer)} customer turns: "
+          + ", ".join(f"{k} {v}" for k, v in mix.most_common(6)))
+    sarcastic = customer[customer.sarcastic]
+    print(f"{len(sarcastic)} sarcastic customer turns, e.g.:")
+    for _, r in sarcastic.sort_values("sarcasm_score", ascending=False).head(3).iterrows():
+        print(f"  [{r.dialogue_id}] {r.text}  -> {r.emotion} (sarcasm {r.sarcasm_score:.2f}, "
+              f"surface {r.surface})")
 
 
 if __name__ == "__main__":
