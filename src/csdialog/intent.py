@@ -63,6 +63,7 @@ _FORMAT = "csdialog.IntentClassifier"
 _FORMAT_VERSION = 1
 _METHODS = ("head", "zero-shot", "finetune")
 _MIN_CALIBRATION = 20  # held-out examples below which the temperature stays 1
+_MIN_THRESHOLD_TUNING = 100  # held-out examples below which the multi-label threshold stays 0.5
 
 
 @dataclass(frozen=True)
@@ -395,6 +396,8 @@ class IntentClassifier(ParamsMixin):
             if self.calibrate and len(codes) >= _MIN_CALIBRATION:
                 self.temperature_ = fit_temperature(z, codes, multi_label=True)
             self.head_.temperature = self.temperature_
+            if len(codes) < _MIN_THRESHOLD_TUNING:
+                return  # too few held-out examples: a tuned threshold would be noise; keep 0.5
             P = self.head_.proba(F)
             best = (-1.0, 0.5)
             for t in np.arange(0.05, 0.96, 0.025):
