@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csdialog import Dialogue, Turn
 from csdialog.context import ContextualText
@@ -123,3 +125,18 @@ def test_save_load_identical(tmp_path: Path) -> None:
     (folder / "config.json").write_text(json.dumps({**cfg, "classes": ["x"]}))
     with pytest.raises(ModelFolderError):
         EmotionClassifier.from_pretrained(folder, encoder=ENC)
+
+
+_EMO_CLF = _fit(window=2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=4), st.text(max_size=30))
+def test_any_text_in_any_context_gets_a_prediction(texts: list[str], agent: str) -> None:
+    ctx = (Turn("agent", agent),) if agent.strip() else ()
+    preds = _EMO_CLF.classify([ContextualText(t, ctx) for t in texts])
+    assert len(preds) == len(texts)
+    for p in preds:
+        assert p.label in _EMO_CLF.classes_ and 0.0 <= p.score <= 1.0
+        assert p.sarcasm_score is not None and 0.0 <= p.sarcasm_score <= 1.0
+        assert p.meant is None or p.sarcastic

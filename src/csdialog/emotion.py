@@ -37,7 +37,8 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -49,7 +50,7 @@ from csdialog._folder import read_folder, write_folder
 from csdialog._params import ParamsMixin
 from csdialog.context import ContextualText, as_inputs
 from csdialog.dialogue import Role
-from csdialog.encoders import Encoder
+from csdialog.encoders import CachedEncoder, Encoder
 from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
 from csdialog.intent import IntentClassifier
 from csdialog.training import LinearHead, as_training_data, fit_linear_head, fit_temperature
@@ -330,9 +331,28 @@ class EmotionClassifier(ParamsMixin):
         pol = [_BY_KEY[str(c)].polarity for c in self.classes_]
         return (np.array([p == "positive" for p in pol]), np.array([p == "negative" for p in pol]))
 
+    @contextmanager
+    def _one_pass(self) -> Iterator[None]:
+        """Within the block, each distinct text is embedded once: targets, the same targets
+        read alone, and context turns share one cache."""
+        original = self.emotion_.encoder_
+        if isinstance(original, CachedEncoder):
+            yield
+            return
+        self.emotion_.encoder_ = CachedEncoder(original)
+        try:
+            yield
+        finally:
+            self.emotion_.encoder_ = original
+
     def _sarcasm_features(self, items: Sequence[ContextualText]) -> tuple[np.ndarray, np.ndarray,
                                                                           np.ndarray]:
         """(sarcasm features, in-context emotion probabilities, surface probabilities)."""
+        with self._one_pass():
+            return self._sarcasm_features_once(items)
+
+    def _sarcasm_features_once(self, items: Sequence[ContextualText]) -> tuple[
+            np.ndarray, np.ndarray, np.ndarray]:
         pos, neg = self._polarity_masks()
         F = self.emotion_._features(items)
         P_ctx = self.emotion_.head_.proba(F)
@@ -452,9 +472,10 @@ class EmotionClassifier(ParamsMixin):
             S, P_ctx, P_surf = self._sarcasm_features(items)
             sarc = self.sarcasm_head_.proba(S)[:, 1]
         else:
-            P_ctx = self.emotion_.head_.proba(self.emotion_._features(items))
-            P_surf = self.emotion_.head_.proba(self.emotion_._features(
-                [ContextualText(it.text, (), it.role) for it in items]))
+            with self._one_pass():
+                P_ctx = self.emotion_.head_.proba(self.emotion_._features(items))
+                P_surf = self.emotion_.head_.proba(self.emotion_._features(
+                    [ContextualText(it.text, (), it.role) for it in items]))
             sarc = None
         classes = [str(c) for c in self.classes_]
         pos, _ = self._polarity_masks()

@@ -36,11 +36,13 @@ from csdialog.errors import ColumnMappingError, EncoderError, ValidationError
 
 __all__ = [
     "FineTuneArgs",
+    "FineTuneLog",
     "LinearHead",
     "as_training_data",
     "finetune_encoder",
     "fit_linear_head",
     "fit_temperature",
+    "save_encoder_folder",
 ]
 
 Label = str | tuple[str, ...]
