@@ -188,8 +188,12 @@ def _setfit(tr_t: list[str], tr_y: list[str], te_t: list[str], te_y: list[str], 
     folder = str(build_e5_folder())
     t0 = time.perf_counter()
     model = SetFitModel.from_pretrained(folder, local_files_only=True)
-    targs = TrainingArguments(batch_size=16, num_iterations=args.setfit_iterations,
-                              num_epochs=1, seed=SEED, report_to="none")
+    import tempfile
+
+    scratch = tempfile.mkdtemp(prefix="setfit-")  # its checkpoints never land in the repo
+    targs = TrainingArguments(output_dir=scratch, batch_size=16,
+                              num_iterations=args.setfit_iterations, num_epochs=1, seed=SEED,
+                              report_to="none", save_strategy="no")
     trainer = Trainer(model=model, args=targs, train_dataset=Dataset.from_dict(
         {"text": ["query: " + t for t in tr_t], "label": tr_y}))
     trainer.train()
