@@ -65,6 +65,14 @@ def test_as_inputs_rejects_clearly(bad: object) -> None:
         as_inputs(bad)
 
 
+def test_as_inputs_refuses_a_whole_table() -> None:
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"text": ["a", "b"], "label": ["x", "y"]})
+    with pytest.raises(ValidationError, match=r"frame\['text'\]"):
+        as_inputs(frame)
+    assert [i.text for i in as_inputs(frame["text"])] == ["a", "b"]
+
+
 def test_featurizer_blocks_and_roles() -> None:
     f = ContextFeaturizer(HashingEncoder(dim=16), window=2, decay=0.5)
     plain = ContextualText("thanks a lot")

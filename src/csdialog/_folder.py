@@ -19,16 +19,17 @@ import numpy as np
 
 from csdialog.errors import ModelFolderError
 
-__all__ = ["read_folder", "write_folder"]
+__all__ = ["read_folder", "sha256_file", "write_folder"]
 
 CONFIG = "config.json"
 ARRAYS = "arrays.safetensors"
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 4 MB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(1 << 22), b""):
             h.update(block)
     return h.hexdigest()
 
@@ -51,7 +52,7 @@ def write_folder(
     path.mkdir(parents=True, exist_ok=True)
     save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(path / ARRAYS))
     full = {"format": fmt, "format_version": version, "csdialog_version": __version__,
-            "arrays_sha256": _sha256(path / ARRAYS), **config}
+            "arrays_sha256": sha256_file(path / ARRAYS), **config}
     (path / CONFIG).write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
 
@@ -88,7 +89,7 @@ def read_folder(
             f"expected {fmt!r} v{version}"
         )
     expected = config.get("arrays_sha256")
-    if expected is not None and _sha256(arr_path) != expected:
+    if expected is not None and sha256_file(arr_path) != expected:
         raise ModelFolderError(
             f"{arr_path} does not match the checksum in {cfg_path}: the file is truncated or "
             f"was changed after saving. Save the model again"

@@ -155,6 +155,10 @@ def as_inputs(
             f"expected a list of texts or dialogues, got a single {type(X).__name__} "
             f"{X[:40]!r}; wrap it: [text]"
         )
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        raise ValidationError(
+            f"got a table with columns {[str(c) for c in X.columns]}; pass its text column, "
+            f"e.g. frame['text'] (fit() takes whole tables with text_column=...)")
     if hasattr(X, "tolist") and not isinstance(X, list):
         X = X.tolist()
     if not isinstance(X, Iterable):

@@ -512,7 +512,8 @@ class EmotionClassifier(ParamsMixin):
         head in ``emotion/``. No pickle."""
         self._check_fitted()
         path = Path(folder)
-        self.emotion_.save_pretrained(path / "emotion", card=card)
+        self.emotion_.save_pretrained(path / "emotion", card={
+            "title": "csdialog emotion head (part of an EmotionClassifier)", **(card or {})})
         params = self.get_params()
         params["encoder"] = self.emotion_._encoder_spec()
         params["roles"] = list(self.roles) if self.roles is not None else None

@@ -512,7 +512,8 @@ class IntentClassifier(ParamsMixin):
         card ``README.md`` and, for fine-tuned models, the encoder in ``encoder/``.
 
         Args:
-            card: extra facts for the model card (e.g. ``{"data": "...", "metrics": {...}}``).
+            card: extra facts for the model card (e.g. ``{"data": "...", "metrics": {...}}``;
+                ``"title"`` replaces the heading).
         """
         self._check_fitted()
         path = Path(folder)
@@ -607,7 +608,7 @@ class IntentClassifier(ParamsMixin):
         self._check_fitted()
         extra = dict(extra or {})
         lines = [
-            "# csdialog intent classifier", "",
+            f"# {extra.get('title', 'csdialog intent classifier')}", "",
             f"- method: `{self.method}`; encoder: `{self.encoder_.name}` "
             f"(dim {self.encoder_.dim})",
             f"- context: window {self.window}, mode `{self.context_mode}`"

