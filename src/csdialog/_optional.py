@@ -25,6 +25,7 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "ray": ("ray[data]", "ray"),
     "pandas": ("pandas", ""),
     "tqdm": ("tqdm", ""),
+    "yaml": ("pyyaml", ""),
 }
 
 

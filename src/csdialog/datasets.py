@@ -51,6 +51,7 @@ from csdialog.errors import DataFormatError, ValidationError
 __all__ = [
     "DATA_ENV_VAR",
     "LabelledExample",
+    "RequestReplyPair",
     "cped_examples",
     "data_root",
     "dialogue_act_examples",
@@ -66,6 +67,7 @@ __all__ = [
     "load_nlupp",
     "load_snips",
     "mustard_folds",
+    "request_reply_pairs",
 ]
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
@@ -1340,5 +1342,89 @@ def dialogue_act_examples(
                 dialogue_id=dlg.dialogue_id,
                 turn_index=i,
                 metadata={"dialogue_acts": acts, "role": wanted.value},
+            ))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Request -> reply pairs (answer checking), from the dialogue acts
+# --------------------------------------------------------------------------------------
+
+_REQUEST_INTENTS = frozenset({"Request", "请求"})
+# system acts that give information (an answer), in CrossWOZ, MultiWOZ 2.1 and MultiWOZ-zh
+_INFORM_INTENTS = frozenset({"Inform", "Recommend", "Book", "OfferBooked",
+                             "通知", "推荐", "预定", "完成预定"})
+_BOOKING_DOMAINS = frozenset({"Booking", "预定"})
+
+
+@dataclass(frozen=True)
+class RequestReplyPair:
+    """A user turn that requests slots and the system turn right after it.
+
+    Attributes:
+        question: the user turn's text.
+        reply: the next system turn's text.
+        requested: the ``(domain, slot)`` pairs the user requests.
+        informed: the ``(domain, slot)`` pairs the reply gives (Inform, Recommend, Book,
+            OfferBooked and their Chinese names).
+        answered: every requested slot is informed (a booking pseudo-domain counts for any
+            domain).
+        dialogue_id, turn_index: where the question is.
+        context: the turns before the question.
+    """
+
+    question: str
+    reply: str
+    requested: tuple[tuple[str, str], ...]
+    informed: tuple[tuple[str, str], ...]
+    answered: bool
+    dialogue_id: str
+    turn_index: int
+    context: tuple[Turn, ...] = ()
+
+
+def request_reply_pairs(dialogues: Iterable[Dialogue], *, context: int = 2) -> list[RequestReplyPair]:
+    """Labelled "was the question answered?" pairs from dialogues with dialogue acts.
+
+    A user turn with ``Request`` acts (``请求`` in MultiWOZ-zh) and the system turn right
+    after it; the reply answers when its informing acts carry every requested slot. Works
+    on :func:`load_crosswoz`, :func:`load_multiwoz_zh` and :func:`load_multiwoz21`.
+
+    Example:
+        >>> d = Dialogue("d1", [
+        ...     Turn("customer", "What is the phone number?",
+        ...          metadata={"dialogue_acts": [["Request", "Hotel", "Phone", "?"]]}),
+        ...     Turn("agent", "It is 01223 356354.",
+        ...          metadata={"dialogue_acts": [["Inform", "Hotel", "Phone", "01223356354"]]})])
+        >>> p = request_reply_pairs([d])[0]
+        >>> p.requested, p.answered
+        ((('Hotel', 'Phone'),), True)
+    """
+    n_context = _check_context(context)
+    out: list[RequestReplyPair] = []
+    for dlg in dialogues:
+        turns = dlg.turns
+        for i in range(len(turns) - 1):
+            turn, nxt = turns[i], turns[i + 1]
+            if turn.role is not Role.CUSTOMER or nxt.role is not Role.AGENT:
+                continue
+            req = tuple(dict.fromkeys(
+                (str(a[1]), str(a[2])) for a in turn.metadata.get("dialogue_acts", ())
+                if a[0] in _REQUEST_INTENTS
+            ))
+            if not req:
+                continue
+            inf = tuple(dict.fromkeys(
+                (str(a[1]), str(a[2])) for a in nxt.metadata.get("dialogue_acts", ())
+                if a[0] in _INFORM_INTENTS
+            ))
+            answered = all(
+                any(slot == s and (dom == d or d in _BOOKING_DOMAINS) for d, s in inf)
+                for dom, slot in req
+            )
+            out.append(RequestReplyPair(
+                question=turn.text, reply=nxt.text, requested=req, informed=inf,
+                answered=answered, dialogue_id=dlg.dialogue_id, turn_index=i,
+                context=turns[max(0, i - n_context):i],
             ))
     return out

@@ -1,0 +1,336 @@
+"""Scorers: how likely a reply answers a question (optionally with its expected logic).
+
+A scorer is any object with ``score(questions, replies, logics) -> np.ndarray`` of
+probabilities in ``[0, 1]`` (``logics[i]`` is the expected :class:`AnswerLogic` or
+``None``). Three come with csdialog:
+
+- :class:`SimilarityScorer` (default): a small logistic model over encoder-independent
+  evidence (cosine of question and reply, cosine of reply and expected answer, the
+  question -> answer-type agreement, required keywords). Its weights were fitted on the
+  CrossWOZ / MultiWOZ validation splits (``benchmarks/bench_answers.py --fit-defaults``);
+  call :meth:`SimilarityScorer.fit` to refit them on your own labels.
+- :class:`PairClassifierScorer`: the same evidence plus the question/reply embedding
+  interactions, trained on your labelled pairs; saved as JSON + safetensors.
+- :class:`CrossEncoderScorer`: wraps a sentence-transformers ``CrossEncoder`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from csdialog.answers.logic import AnswerLogic
+from csdialog.answers.types import (
+    ANSWER_TYPES,
+    EXPECTED_ANSWERS,
+    QUESTION_TYPES,
+    answer_types,
+    question_type,
+)
+from csdialog.encoders import Encoder, get_encoder
+from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
+
+__all__ = [
+    "BASE_FEATURES",
+    "CrossEncoderScorer",
+    "PairClassifierScorer",
+    "PairScorer",
+    "SimilarityScorer",
+    "pair_features",
+]
+
+
+@runtime_checkable
+class PairScorer(Protocol):
+    """Anything that scores (question, reply, expected logic) triples in ``[0, 1]``."""
+
+    def score(
+        self, questions: Sequence[str], replies: Sequence[str],
+        logics: Sequence[AnswerLogic | None] | None = None,
+    ) -> np.ndarray: ...
+
+
+BASE_FEATURES: tuple[str, ...] = (
+    "cos_question_reply",
+    "cos_reply_logic",
+    "has_logic",
+    "type_agrees",
+    "type_disagrees",
+    "keywords_missing",
+    "n_answer_types",
+    "reply_chars_log",
+    "reply_asks_back",
+)
+
+
+def _check_lists(
+    questions: object, replies: object, logics: object
+) -> tuple[list[str], list[str], list[AnswerLogic | None]]:
+    if isinstance(questions, str) or isinstance(replies, str):
+        raise ValidationError(
+            "score() takes lists of questions and replies, not single strings; wrap them: [q], [r]"
+        )
+    qs = [str(q) for q in questions]  # type: ignore[attr-defined]
+    rs = [str(r) for r in replies]  # type: ignore[attr-defined]
+    lg: list[AnswerLogic | None] = [None] * len(qs) if logics is None else list(logics)  # type: ignore[call-overload]
+    if not len(qs) == len(rs) == len(lg):
+        raise ValidationError(
+            f"questions, replies and logics must have the same length, got {len(qs)}, {len(rs)}, {len(lg)}"
+        )
+    return qs, rs, lg
+
+
+def pair_features(
+    encoder: Encoder, questions: Sequence[str], replies: Sequence[str],
+    logics: Sequence[AnswerLogic | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The evidence for each (question, reply, logic): ``(base, q_vectors, r_vectors)``.
+
+    ``base`` has one column per :data:`BASE_FEATURES` name; the vectors are the encoder's
+    (L2-normalised) embeddings, for scorers that use the interactions.
+    """
+    qs, rs, lg = _check_lists(questions, replies, logics)
+    n = len(qs)
+    texts = list(dict.fromkeys([*qs, *rs, *(x.answer for x in lg if x is not None)]))
+    vecs = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
+    index = {t: i for i, t in enumerate(texts)}
+    Q = vecs[[index[q] for q in qs]] if n else np.zeros((0, encoder.dim), np.float32)
+    R = vecs[[index[r] for r in rs]] if n else np.zeros((0, encoder.dim), np.float32)
+    base = np.zeros((n, len(BASE_FEATURES)), dtype=np.float64)
+    for i in range(n):
+        found = answer_types(rs[i])
+        qtype = question_type(qs[i])
+        logic = lg[i]
+        expected = set(EXPECTED_ANSWERS[qtype]) if qtype is not None else set()
+        if logic is not None and logic.answer_type is not None:
+            expected = {logic.answer_type}
+        agrees = bool(expected & found) if expected else None
+        base[i, 0] = float(Q[i] @ R[i])
+        if logic is not None:
+            base[i, 1] = float(vecs[index[logic.answer]] @ R[i])
+            base[i, 2] = 1.0
+            base[i, 5] = float(len(logic.missing_keywords(rs[i])) > 0)
+        base[i, 3] = float(agrees is True)
+        base[i, 4] = float(agrees is False)
+        base[i, 6] = float(len(found - {"asks_back"}))
+        base[i, 7] = float(np.log1p(len(rs[i])))
+        base[i, 8] = float("asks_back" in found)
+    return base, Q, R
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+    return out
+
+
+# Fitted with `python benchmarks/bench_answers.py --fit-defaults` on the validation splits of
+# CrossWOZ, MultiWOZ-zh and MultiWOZ 2.1 (e5-small); order = BASE_FEATURES, then the bias.
+DEFAULT_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "e5-small": (24.744, 10.364, -9.104, 1.23, -0.392, -3.0, -0.163, 0.248, -0.17, -22.552),
+}
+_FALLBACK_WEIGHTS = DEFAULT_WEIGHTS["e5-small"]
+
+
+class SimilarityScorer:
+    """Logistic combination of the encoder-independent evidence (:data:`BASE_FEATURES`).
+
+    Args:
+        encoder: encoder name or object (default: the offline default).
+        weights: one weight per feature then the bias; default: the shipped weights for
+            the encoder (see :data:`DEFAULT_WEIGHTS`), else those of ``e5-small``.
+
+    Example:
+        >>> from csdialog.encoders import HashingEncoder
+        >>> s = SimilarityScorer(HashingEncoder(dim=64))
+        >>> p = s.score(["快递什么时候到?"], ["预计明天下午送达"])
+        >>> p.shape, bool(0 <= p[0] <= 1)
+        ((1,), True)
+    """
+
+    def __init__(
+        self, encoder: str | Encoder | None = None, *, weights: Sequence[float] | None = None
+    ) -> None:
+        self.encoder = get_encoder(encoder)
+        name = getattr(self.encoder, "name", "")
+        w = tuple(weights) if weights is not None else DEFAULT_WEIGHTS.get(name, _FALLBACK_WEIGHTS)
+        if len(w) != len(BASE_FEATURES) + 1:
+            raise ValidationError(
+                f"weights needs {len(BASE_FEATURES) + 1} numbers (one per feature in "
+                f"{list(BASE_FEATURES)}, then the bias), got {len(w)}"
+            )
+        self.weights = np.asarray(w, dtype=np.float64)
+
+    def score(
+        self, questions: Sequence[str], replies: Sequence[str],
+        logics: Sequence[AnswerLogic | None] | None = None,
+    ) -> np.ndarray:
+        base, _, _ = pair_features(self.encoder, questions, replies, logics)
+        return _sigmoid(base @ self.weights[:-1] + self.weights[-1])
+
+    def fit(
+        self, questions: Sequence[str], replies: Sequence[str], labels: Sequence[bool],
+        logics: Sequence[AnswerLogic | None] | None = None, *, C: float = 1.0,
+    ) -> SimilarityScorer:
+        """Refit the weights on labelled pairs (``labels[i]``: did the reply answer?)."""
+        from sklearn.linear_model import LogisticRegression
+
+        base, _, _ = pair_features(self.encoder, questions, replies, logics)
+        y = _check_labels(labels, len(base))
+        lr = LogisticRegression(C=C, max_iter=1000).fit(base, y)
+        self.weights = np.concatenate([lr.coef_[0], lr.intercept_]).astype(np.float64)
+        return self
+
+
+def _check_labels(labels: Sequence[bool], n: int) -> np.ndarray:
+    y = np.asarray([bool(v) for v in labels], dtype=np.int64)
+    if len(y) != n:
+        raise ValidationError(f"labels must have one entry per pair: {n} pairs, {len(y)} labels")
+    if len(set(y.tolist())) < 2:
+        raise ValidationError("labels must contain both answered (True) and unanswered (False) pairs")
+    return y
+
+
+_PCS_FORMAT = "csdialog.PairClassifierScorer"
+
+
+class PairClassifierScorer:
+    """A trained pair classifier: logistic regression over :data:`BASE_FEATURES`, the
+    question and answer types, and the embedding interactions ``q * r`` and ``|q - r|``.
+
+    Args:
+        encoder: encoder name or object (default: the offline default).
+        C: inverse regularisation strength.
+
+    Example:
+        >>> from csdialog.encoders import HashingEncoder
+        >>> s = PairClassifierScorer(HashingEncoder(dim=32)).fit(
+        ...     ["多少钱?", "多少钱?", "几点到?", "几点到?"],
+        ...     ["一共99元", "您好", "下午3点到", "亲亲"], [True, False, True, False])
+        >>> s.score(["多少钱?"], ["一共99元"]).round(2).shape
+        (1,)
+    """
+
+    def __init__(self, encoder: str | Encoder | None = None, *, C: float = 1.0) -> None:
+        self.encoder = get_encoder(encoder)
+        self.C = C
+        self.coef_: np.ndarray | None = None
+        self.intercept_: float = 0.0
+        self.mean_: np.ndarray | None = None
+        self.scale_: np.ndarray | None = None
+
+    def _design(
+        self, questions: Sequence[str], replies: Sequence[str],
+        logics: Sequence[AnswerLogic | None] | None,
+    ) -> np.ndarray:
+        base, Q, R = pair_features(self.encoder, questions, replies, logics)
+        qt = np.zeros((len(base), len(QUESTION_TYPES) + 1))
+        at = np.zeros((len(base), len(ANSWER_TYPES)))
+        for i, (q, r) in enumerate(zip(questions, replies, strict=True)):
+            t = question_type(q)
+            qt[i, QUESTION_TYPES.index(t) if t is not None else len(QUESTION_TYPES)] = 1.0
+            for a in answer_types(r):
+                at[i, ANSWER_TYPES.index(a)] = 1.0
+        cross = (qt[:, :, None] * at[:, None, :]).reshape(len(base), -1)
+        return np.hstack([base, qt, at, cross, Q * R, np.abs(Q - R)])
+
+    def fit(
+        self, questions: Sequence[str], replies: Sequence[str], labels: Sequence[bool],
+        logics: Sequence[AnswerLogic | None] | None = None,
+    ) -> PairClassifierScorer:
+        """Train on labelled pairs (``labels[i]``: did ``replies[i]`` answer ``questions[i]``?)."""
+        from sklearn.linear_model import LogisticRegression
+
+        X = self._design(questions, replies, logics)
+        y = _check_labels(labels, len(X))
+        self.mean_ = X.mean(axis=0)
+        self.scale_ = X.std(axis=0) + 1e-6
+        lr = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+        lr.fit((X - self.mean_) / self.scale_, y)
+        self.coef_ = lr.coef_[0].astype(np.float64)
+        self.intercept_ = float(lr.intercept_[0])
+        return self
+
+    def score(
+        self, questions: Sequence[str], replies: Sequence[str],
+        logics: Sequence[AnswerLogic | None] | None = None,
+    ) -> np.ndarray:
+        if self.coef_ is None or self.mean_ is None or self.scale_ is None:
+            raise NotFittedError(
+                "this PairClassifierScorer is not trained yet; call fit(questions, replies, labels) first"
+            )
+        X = self._design(questions, replies, logics)
+        return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
+
+    def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
+        """Write ``config.json`` and ``arrays.safetensors`` (no pickle)."""
+        if self.coef_ is None or self.mean_ is None or self.scale_ is None:
+            raise NotFittedError("fit the scorer before saving it")
+        from csdialog._folder import write_folder
+
+        config = {"encoder": getattr(self.encoder, "name", "custom"), "C": self.C,
+                  "intercept": self.intercept_, "dim": int(self.encoder.dim)}
+        arrays = {"coef": self.coef_, "mean": self.mean_, "scale": self.scale_}
+        return write_folder(folder, fmt=_PCS_FORMAT, version=1, config=config, arrays=arrays)
+
+    @classmethod
+    def from_pretrained(
+        cls, folder: str | os.PathLike[str], *, encoder: str | Encoder | None = None
+    ) -> PairClassifierScorer:
+        from csdialog._folder import read_folder
+
+        config, arrays = read_folder(folder, fmt=_PCS_FORMAT, version=1)
+        enc = encoder if encoder is not None else config["encoder"]
+        self = cls(enc, C=float(config["C"]))
+        if int(self.encoder.dim) != int(config["dim"]):
+            raise ModelFolderError(
+                f"{str(folder)!r} was trained with a {config['dim']}-d encoder "
+                f"({config['encoder']!r}); the encoder given has {self.encoder.dim} dims"
+            )
+        self.coef_, self.mean_, self.scale_ = arrays["coef"], arrays["mean"], arrays["scale"]
+        self.intercept_ = float(config["intercept"])
+        return self
+
+
+class CrossEncoderScorer:
+    """Score pairs with a sentence-transformers ``CrossEncoder`` (a local folder; no hub).
+
+    The question and the expected answer (when a logic is given) are joined as the first
+    text, the reply is the second. Logits are squashed with a sigmoid.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | Any, *, batch_size: int = 32) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self._ce: Any = None
+
+    def _load(self) -> Any:
+        if self._ce is None:
+            if not isinstance(self.model, str | os.PathLike):
+                self._ce = self.model
+            else:
+                from csdialog._optional import require
+
+                st = require("sentence_transformers", "CrossEncoderScorer")
+                if not Path(self.model).is_dir():
+                    raise ModelFolderError(
+                        f"CrossEncoderScorer needs a local model folder, got {str(self.model)!r} "
+                        "(csdialog never downloads models)"
+                    )
+                self._ce = st.CrossEncoder(str(self.model))
+        return self._ce
+
+    def score(
+        self, questions: Sequence[str], replies: Sequence[str],
+        logics: Sequence[AnswerLogic | None] | None = None,
+    ) -> np.ndarray:
+        qs, rs, lg = _check_lists(questions, replies, logics)
+        firsts = [q if x is None else f"{q} {x.answer}" for q, x in zip(qs, lg, strict=True)]
+        raw = np.asarray(self._load().predict(list(zip(firsts, rs, strict=True)),
+                                              batch_size=self.batch_size), dtype=np.float64)
+        if raw.ndim == 2:
+            raw = raw[:, -1]
+        return raw if ((raw >= 0) & (raw <= 1)).all() else _sigmoid(raw)

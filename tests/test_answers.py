@@ -1,0 +1,245 @@
+"""Answer logics, question/answer types, the matcher and mining (fast, test encoder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csdialog import Dialogue, Turn
+from csdialog.answers import (
+    AnswerCheck,
+    AnswerLogic,
+    AnswerLogicMatcher,
+    PairClassifierScorer,
+    SimilarityScorer,
+    answer_types,
+    load_answer_logics,
+    mine_from_pairs,
+    question_type,
+    resolves,
+    save_answer_logics,
+    type_agreement,
+)
+from csdialog.datasets import Role, request_reply_pairs
+from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGICS = ROOT / "examples" / "answer_logic.yaml"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("为什么面膜B比面膜A贵了一百多块钱?", "why"),
+    ("面膜B这么贵,它贵在哪里?", "why"),
+    ("快递什么时候到?", "when"),
+    ("运费多少钱", "how_much"),
+    ("How much is the Pro?", "how_much"),
+    ("Where is my package?", "where"),
+    ("怎么退货啊？", "how"),
+    ("Can I get the reference number?", "code"),
+    ("敏感肌能用吗", "yes_no"),
+    ("好的谢谢", None),
+])
+def test_question_types(text: str, expected: str | None) -> None:
+    assert question_type(text) == expected
+
+
+@pytest.mark.parametrize("question, reply, expected", [
+    ("为什么B贵?", "因为B含有依克多因,原料成本高", True),
+    ("为什么B贵?", "亲,商品价格以页面实际显示为准哦", False),
+    ("快递什么时候到?", "预计今天下午送达", True),
+    ("When will it arrive?", "It is scheduled for delivery this Thursday by 8 pm.", True),
+    ("When will it arrive?", "Please be patient.", False),
+    ("How much is it?", "It costs 10.1 GBP.", True),
+    ("好的谢谢", "不客气", None),
+])
+def test_type_agreement(question: str, reply: str, expected: bool | None) -> None:
+    assert type_agreement(question, reply) is expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_type_rules_never_raise_on_any_text(text: str) -> None:
+    qt = question_type(text)
+    assert qt is None or isinstance(qt, str)
+    assert isinstance(answer_types(text), frozenset)
+    assert type_agreement(text, text) in (True, False, None)
+
+
+def test_answer_logic_validation_and_keywords() -> None:
+    lg = AnswerLogic("p", "因为含有依克多因", keywords=("依克多因|玻色因", "成本"))
+    assert lg.missing_keywords("B含有玻色因,成本高") == ()
+    assert lg.missing_keywords("B含有玻色因") == ("成本",)
+    with pytest.raises(ValidationError, match="answer_type"):
+        AnswerLogic("p", "x", answer_type="weather")
+    with pytest.raises(ValidationError, match="expected answer"):
+        AnswerLogic("p", "  ")
+    with pytest.raises(ValidationError, match="unknown field"):
+        AnswerLogic.from_dict({"logic_id": "p", "answer": "x", "colour": "red"})
+
+
+def test_logic_files_round_trip(tmp_path: Path) -> None:
+    logics = load_answer_logics(LOGICS)
+    assert {lg.logic_id for lg in logics} >= {"mask-b-price", "pro-price"}
+    for suffix in (".yaml", ".json"):
+        path = save_answer_logics(logics, tmp_path / f"logics{suffix}")
+        assert load_answer_logics(path) == logics
+    bad = tmp_path / "dup.json"
+    bad.write_text(json.dumps([{"logic_id": "a", "answer": "x"}, {"logic_id": "a", "answer": "y"}]))
+    with pytest.raises(ValidationError, match="used twice"):
+        load_answer_logics(bad)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("logics: [unclosed")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_answer_logics(broken)
+
+
+def _dialogue() -> Dialogue:
+    return Dialogue("d1", (
+        Turn("customer", "面膜B为什么比A贵?"),
+        Turn("agent", "您好"),
+        Turn("agent", "因为B含有依克多因,原料成本高"),
+        Turn("customer", "好的。那快递什么时候到?"),
+        Turn("agent", "亲亲,请耐心等待哦"),
+        Turn("customer", "能开发票吗"),
+    ))
+
+
+class _FixedScorer:
+    """Scores a reply 0.9 when it contains a given word, else 0.1."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def score(self, questions, replies, logics=None):  # type: ignore[no-untyped-def]
+        return np.asarray([0.9 if self.word in r else 0.1 for r in replies])
+
+
+def test_matcher_finds_the_reply_that_answers(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    m = AnswerLogicMatcher(encoder=hashing_encoder, scorer=_FixedScorer("依克多因"))
+    checks = m.check(_dialogue())
+    assert [c.question_turn for c in checks] == [0, 3, 5]
+    first, second, third = checks
+    assert isinstance(first, AnswerCheck)
+    assert (first.reply_turn, first.answered, first.type_agrees) == (2, True, True)  # not the greeting
+    assert (second.reply_turn, second.answered, second.question_type) == (4, False, "when")
+    assert second.type_agrees is False and "when" in second.reason
+    assert (third.reply_turn, third.reply, third.answered) == (None, None, False)
+    assert "no agent reply" in third.reason
+
+
+def test_matcher_logic_keywords_are_required(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    logic = AnswerLogic("price", "因为面膜B含有依克多因,这个成分比较珍贵",
+                        questions=("面膜B为什么比A贵?",), keywords=("玻色因",))
+    m = AnswerLogicMatcher([logic], encoder=hashing_encoder, scorer=_FixedScorer("依克多因"))
+    c = m.check(_dialogue())[0]
+    assert c.logic_id == "price" and c.logic_score == pytest.approx(1.0, abs=1e-4)
+    assert not c.answered and c.missing_keywords == ("玻色因",)
+    assert "玻色因" in c.reason
+
+
+def test_matcher_uses_viewpoint_of_clusterer(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    class Clusterer:
+        encoder_ = hashing_encoder
+
+        def assign(self, texts):  # type: ignore[no-untyped-def]
+            return ["vp-9" if "贵" in t else None for t in texts]
+
+    logic = AnswerLogic("price", "因为含有依克多因", viewpoint_id="vp-9")
+    m = AnswerLogicMatcher([logic], clusterer=Clusterer(), scorer=_FixedScorer("依克多因"))
+    checks = m.check([_dialogue()])
+    assert (checks[0].viewpoint_id, checks[0].logic_id, checks[0].logic_score) == ("vp-9", "price", 1.0)
+    assert checks[1].viewpoint_id is None and checks[1].logic_id is None
+
+
+def test_matcher_rejects_bad_arguments(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="AnswerLogic"):
+        AnswerLogicMatcher([{"logic_id": "a"}], encoder=hashing_encoder)  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="scorer"):
+        AnswerLogicMatcher(encoder=hashing_encoder, scorer="magic")
+    with pytest.raises(ValidationError, match="threshold"):
+        AnswerLogicMatcher(encoder=hashing_encoder, threshold=2)
+    with pytest.raises(ValidationError, match="Dialogue"):
+        AnswerLogicMatcher(encoder=hashing_encoder).check(["text"])  # type: ignore[list-item]
+
+
+def test_similarity_scorer_is_a_probability_and_refits(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    s = SimilarityScorer(hashing_encoder)
+    p = s.score(["多少钱?", "几点到?"], ["一共99元", "您好"])
+    assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
+    with pytest.raises(ValidationError, match="same length"):
+        s.score(["a"], ["b", "c"])
+    with pytest.raises(ValidationError, match="weights"):
+        SimilarityScorer(hashing_encoder, weights=[1.0])
+    q = ["多少钱?", "多少钱?", "几点到?", "几点到?"] * 5
+    r = ["一共99元", "您好", "下午3点到", "亲亲"] * 5
+    y = [True, False, True, False] * 5
+    s.fit(q, r, y)
+    refit = s.score(q[:4], r[:4])
+    assert refit[0] > refit[1] and refit[2] > refit[3]
+    with pytest.raises(ValidationError, match="both"):
+        s.fit(q[:2], r[:2], [True, True])
+
+
+def test_pair_classifier_learns_and_round_trips(hashing_encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NotFittedError):
+        PairClassifierScorer(hashing_encoder).score(["a"], ["b"])
+    q = ["多少钱?", "多少钱?", "几点到?", "几点到?", "How much?", "How much?"] * 4
+    r = ["一共99元", "您好", "下午3点到", "亲亲", "It is 5 pounds.", "Hello there."] * 4
+    y = [True, False] * 12
+    pcs = PairClassifierScorer(hashing_encoder).fit(q, r, y)
+    s = pcs.score(q[:6], r[:6])
+    assert all(s[i] > s[i + 1] for i in (0, 2, 4))
+    pcs.save_pretrained(tmp_path / "pcs")
+    again = PairClassifierScorer.from_pretrained(tmp_path / "pcs", encoder=hashing_encoder)
+    np.testing.assert_allclose(again.score(q[:6], r[:6]), s)
+    from csdialog.encoders import HashingEncoder
+
+    with pytest.raises(ModelFolderError, match="dims"):
+        PairClassifierScorer.from_pretrained(tmp_path / "pcs", encoder=HashingEncoder(dim=16))
+
+
+def test_mining_groups_replies_and_drops_dodges(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    groups = {"vp-price": [
+        ("为什么B贵?", "因为B含有依克多因,原料成本高"),
+        ("B贵在哪?", "因为B含有依克多因,原料成本比较高"),
+        ("B为啥贵?", "因为B里面有依克多因,原料成本高"),
+        ("B为什么这么贵?", "亲,商品价格以页面实际显示为准哦"),   # dodge: no reason, filtered
+        ("B为什么这么贵?", "亲,商品价格以页面实际显示为准哦"),
+    ]}
+    logics = mine_from_pairs(groups, encoder=hashing_encoder, similarity=0.5)
+    assert len(logics) == 1
+    lg = logics[0]
+    assert (lg.viewpoint_id, lg.support, lg.source) == ("vp-price", 3, "mined")
+    assert "依克多因" in lg.answer and lg.logic_id == "vp-price/a1"
+    # deterministic, independent of the order of the pairs
+    again = mine_from_pairs({"vp-price": list(reversed(groups["vp-price"]))},
+                            encoder=hashing_encoder, similarity=0.5)
+    assert again == logics
+
+
+def test_resolves_reads_the_follow_up() -> None:
+    assert resolves("为什么B贵?", "因为B含有依克多因")
+    assert not resolves("为什么B贵?", "因为B含有依克多因", "我问的是它比A贵在哪")
+    assert not resolves("When will it arrive?", "Please wait.")
+
+
+def test_request_reply_pairs_labels() -> None:
+    d = Dialogue("d", (
+        Turn("customer", "Phone number and postcode please",
+             metadata={"dialogue_acts": [["Request", "Hotel", "Phone", "?"],
+                                         ["Request", "Hotel", "Post", "?"]]}),
+        Turn("agent", "The phone is 01223 356354.",
+             metadata={"dialogue_acts": [["Inform", "Hotel", "Phone", "01223356354"]]}),
+        Turn("customer", "Book it and give me the reference",
+             metadata={"dialogue_acts": [["Request", "Hotel", "Ref", "?"]]}),
+        Turn("agent", "Booked, reference ABC123.",
+             metadata={"dialogue_acts": [["Book", "Booking", "Ref", "ABC123"]]}),
+    ))
+    pairs = request_reply_pairs([d])
+    assert [(p.turn_index, p.answered) for p in pairs] == [(0, False), (2, True)]
+    assert pairs[1].context[0].role is Role.CUSTOMER
