@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/python examples/demo.py examples/data/sample_chats.jsonl --out results/demo
+	$(BIN)/csdialog analyze examples/data/sample_chats.jsonl --out results/demo \
+		--logics examples/answer_logic.yaml
 
 test: setup
 	$(BIN)/python -m pytest -q

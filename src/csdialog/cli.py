@@ -1,17 +1,25 @@
 """The ``csdialog`` command line.
 
+    csdialog analyze chats.jsonl --out results/          # everything, plus report.html
+    csdialog cluster chats.jsonl --out viewpoints/       # questions -> viewpoints only
     csdialog train intent train.csv --out models/intent [--validation val.csv] [--method head]
+    csdialog train emotion train.csv --out models/emotion [--sarcasm sarcasm.csv]
     csdialog evaluate intent models/intent test.csv
+    csdialog bench encoders chats.jsonl                  # texts/s of the encoders here
 
-Tables are CSV, TSV, JSONL or Parquet with one labelled turn per row; name the columns
-with ``--text-column``, ``--label-column`` and optionally ``--context-column`` (previous
-turns, one per line). Errors end with a message and exit code 2, never a traceback.
+Chat files are JSONL, CSV or Parquet (one dialogue per row or one turn per row; map your
+column names with ``--column text=content``). Tables for training are CSV, TSV, JSONL or
+Parquet with one labelled turn per row. Exit codes: 0 done, 2 a problem with the input or
+the options (the message says what and how to fix it), 1 an internal error (a bug: the
+message says so; never a bare traceback).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,8 +33,10 @@ train_app = typer.Typer(help="Train a classifier on your own labelled turns.",
                         no_args_is_help=True)
 evaluate_app = typer.Typer(help="Score a saved classifier on labelled turns.",
                            no_args_is_help=True)
+bench_app = typer.Typer(help="Measure speed on this machine.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
+app.add_typer(bench_app, name="bench")
 
 TextCol = Annotated[str, typer.Option(help="Column holding the turn's text.")]
 LabelCol = Annotated[str, typer.Option(help="Column holding the label; for multi-label data "
@@ -155,6 +165,265 @@ def evaluate_intent(
     typer.echo(json.dumps({"rows": len(labels), **scores}, indent=2))
 
 
+# ---------------------------------------------------------------------------- analyze
+
+STEP_HELP = "Comma-separated steps: intent, emotion, viewpoints, answers, inspection, alerts."
+
+
+def _columns(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    from csdialog.io import ColumnMapping
+
+    fields = sorted(f for f in ColumnMapping.__dataclass_fields__
+                    if f not in ("role_map", "default_role", "keep_extra"))
+    out: dict[str, str] = {}
+    for p in pairs:
+        key, sep, value = p.partition("=")
+        if not sep or key.strip() not in fields or not value.strip():
+            _fail(f"--column takes FIELD=NAME with FIELD one of {fields}, got {p!r} "
+                  "(e.g. --column text=content --column dialogue_id=session)")
+        out[key.strip()] = value.strip()
+    return out
+
+
+class _Progress:
+    """Stage messages and a bar on stderr (quiet when not a terminal unless verbose)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        if stage == "annotate":
+            if self.bar is None:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(desc="annotating dialogues", unit="dialogue", file=sys.stderr)
+            self.bar.n = done
+            self.bar.refresh()
+            if total is not None:
+                self.bar.close()
+        else:
+            typer.echo(f"{stage}: done", err=True)
+
+
+def _check_input(path: Path) -> None:
+    if not path.exists():
+        _fail(f"{path} does not exist; pass a .jsonl, .csv or .parquet chat file")
+    if path.is_dir():
+        _fail(f"{path} is a folder; pass a .jsonl, .csv or .parquet chat file")
+    if path.stat().st_size == 0:
+        _fail(f"{path} is empty: no chats to analyse")
+
+
+def _report_rows(report: Any) -> None:
+    if report is None:
+        return
+    typer.echo(report.summary())
+    for r in report.rejected[:10]:
+        where = f"line {r.line}" + (f" turn {r.turn_index}" if r.turn_index is not None else "")
+        typer.echo(f"  rejected {where}: {r.reason}")
+    if len(report.rejected) > 10:
+        typer.echo(f"  ... {len(report.rejected) - 10} more in read_report.json")
+
+
+@app.command()
+def analyze(
+    chats: Annotated[Path, typer.Argument(help="Exported chats: .jsonl, .csv or .parquet.")],
+    out: Annotated[Path, typer.Option(help="Folder for the outputs and report.html.")] = Path("results"),
+    logics: Annotated[Path | None, typer.Option(
+        help="Answer logics (YAML/JSON) to judge replies against; see docs/answers.md.")] = None,
+    rules: Annotated[Path | None, typer.Option(
+        help="Inspection rules (YAML/JSON); default: the shipped rules.")] = None,
+    intent_model: Annotated[Path | None, typer.Option(
+        help="A folder saved by 'csdialog train intent' (adds the intent step).")] = None,
+    emotion_model: Annotated[str, typer.Option(
+        help="'default' (shipped) or a folder saved by 'csdialog train emotion'.")] = "default",
+    encoder: Annotated[str, typer.Option(help="Encoder for every step (e5-small is offline "
+                                              "and the default models need it).")] = "e5-small",
+    steps: Annotated[str | None, typer.Option(help=STEP_HELP + " Default: all that apply.")] = None,
+    repeat: Annotated[list[str] | None, typer.Option(
+        help="Repeat-contact rule COUNT/DAYSd, repeatable; default 3/1d and 3/3d.")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        help="Map a field to your column name, FIELD=NAME, repeatable (e.g. text=content).")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of JSONL/CSV input.")] = "utf-8",
+    min_cluster_size: Annotated[int, typer.Option(help="Smallest viewpoint.")] = 2,
+    top: Annotated[int, typer.Option(help="Top-N viewpoints per category.")] = 10,
+    max_turn_chars: Annotated[int, typer.Option(
+        help="Longer turns are cut to this many characters for the analysis (reported).")] = 5000,
+    redact: Annotated[bool, typer.Option(
+        help="Redact phones, e-mails, ID and card numbers in report.html.")] = True,
+    report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Annotate every turn (emotion, sarcasm, intent), cluster the questions into viewpoints,
+    check the answers, inspect every dialogue, raise alerts, and write the outputs plus one
+    self-contained report.html into --out."""
+    from csdialog.pipeline import Pipeline
+
+    _check_input(chats)
+    step_list = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
+    if encoder != "e5-small" and step_list is None and intent_model is None:
+        step_list = ["viewpoints", "answers", "inspection", "alerts"]
+        typer.echo(f"note: the shipped emotion model needs e5-small; with --encoder {encoder} the "
+                   "emotion step is skipped (pass --emotion-model <folder> trained on it)", err=True)
+    try:
+        pipe = Pipeline(
+            step_list, encoder=encoder, emotion_model=emotion_model,
+            intent_model=intent_model, answer_logics=logics, inspection_rules=rules,
+            repeat_rules=repeat or ("3/1d", "3/3d"), min_cluster_size=min_cluster_size, top=top,
+            max_turn_chars=max_turn_chars, progress=_Progress(quiet),
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = pipe.run(chats, columns=_columns(column), encoding=encoding)
+    except (CsdialogError, FileNotFoundError, UnicodeDecodeError) as exc:
+        _fail(str(exc))
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            typer.echo(f"note: {w.message}", err=True)
+    _report_rows(result.read_report)
+    s = result.summary
+    if not s["dialogues"]:
+        _fail(f"no dialogue could be read from {chats}; see the rejected rows above "
+              "(map your column names with --column FIELD=NAME)")
+    paths = result.save(out, report=report, redact=redact)
+    for cut in s["truncated_turns"][:5]:
+        typer.echo(f"  turn {cut['dialogue_id']}#{cut['turn_index']} has {cut['chars']:,} characters; "
+                   f"analysed its first {max_turn_chars:,}")
+    typer.echo(f"{s['dialogues']} dialogues, {s['turns']} turns, {s['questions']} questions -> "
+               f"{s['viewpoints']} viewpoints; {s['unanswered']} of {s['answer_checks']} questions "
+               f"unanswered; {s['alerts']} alerts ({s['seconds']:.1f}s)")
+    for v in (result.clusterer.top(5) if result.clusterer is not None else []):
+        typer.echo(f"  {v.viewpoint_id} {v.size:4d}x  {v.label}")
+    risky = [a for a in result.alerts if a.kind == "complaint_risk" and a.severity == "high"]
+    if risky:
+        typer.echo(f"  high complaint risk: {', '.join(a.dialogue_ids[0] for a in risky[:8])}"
+                   + (" ..." if len(risky) > 8 else ""))
+    typer.echo(f"outputs: {', '.join(sorted(paths))} in {out}/")
+
+
+@app.command()
+def cluster(
+    source: Annotated[Path, typer.Argument(
+        help="Chats (.jsonl/.csv/.parquet: the customers' questions are found) or a .txt file "
+             "with one question per line.")],
+    out: Annotated[Path, typer.Option(help="Folder for viewpoints.csv, questions.csv and the "
+                                           "fitted clusterer.")] = Path("viewpoints"),
+    encoder: Annotated[str, typer.Option(help="Encoder name.")] = "e5-small",
+    min_cluster_size: Annotated[int, typer.Option(help="Smallest viewpoint.")] = 2,
+    top: Annotated[int, typer.Option(help="Viewpoints to print.")] = 10,
+    column: Annotated[list[str] | None, typer.Option(
+        help="Map a field to your column name, FIELD=NAME, repeatable.")] = None,
+) -> None:
+    """Cluster customer questions into viewpoints and save the clusterer for 'assign'."""
+    from csdialog.io import read_chats
+    from csdialog.viewpoints import Question, ViewpointClusterer, extract_questions
+
+    _check_input(source)
+    try:
+        if source.suffix.lower() == ".txt":
+            lines = source.read_text(encoding="utf-8").splitlines()
+            questions = [Question(t.strip()) for t in lines if t.strip()]
+            typer.echo(f"{source}: {len(lines)} lines, {len(questions)} questions")
+        else:
+            res = read_chats(source, columns=_columns(column))
+            _report_rows(res.report)
+            questions = extract_questions(res.dialogues)
+            typer.echo(f"{len(questions)} customer questions in {len(res.dialogues)} dialogues")
+        if len({q.text for q in questions}) < 2:
+            _fail("fewer than two distinct questions: nothing to cluster")
+        vc = ViewpointClusterer(encoder=encoder, min_cluster_size=min_cluster_size).fit(questions)
+    except (CsdialogError, UnicodeDecodeError) as exc:
+        _fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    vc.to_frame().to_csv(out / "viewpoints.csv", index=False)
+    vc.to_frame("questions").to_csv(out / "questions.csv", index=False)
+    vc.save_pretrained(out / "clusterer")
+    for v in vc.top(top):
+        typer.echo(f"{v.viewpoint_id} {v.size:4d}x {v.share:6.1%}  {v.label}")
+    typer.echo(f"{len(vc.viewpoints_)} viewpoints -> {out}/ (viewpoints.csv, questions.csv, clusterer/)")
+
+
+@train_app.command("emotion")
+def train_emotion(
+    data: Annotated[Path, typer.Argument(help="Emotion-labelled turns (CSV/TSV/JSONL/Parquet); "
+                                              "labels are taxonomy keys or Chinese names.")],
+    out: Annotated[Path, typer.Option(help="Folder to save the model to.")],
+    sarcasm: Annotated[Path | None, typer.Option(
+        help="Sarcasm-labelled turns (label true/false), with a context column.")] = None,
+    validation: Annotated[Path | None, typer.Option(help="Held-out emotion-labelled turns.")] = None,
+    window: Annotated[int, typer.Option(help="Previous turns used as context.")] = 3,
+    text_column: TextCol = "text",
+    label_column: LabelCol = "label",
+    context_column: ContextCol = None,
+) -> None:
+    """Train the emotion (and optionally sarcasm) heads on the default encoder and save them."""
+    from csdialog.emotion import EmotionClassifier
+
+    frame = _read_table(data, label_column)
+    val = _read_table(validation, label_column) if validation else None
+    sar = _read_table(sarcasm, label_column) if sarcasm else None
+    cols: dict[str, Any] = {"text_column": text_column, "label_column": label_column,
+                            "context_column": context_column}
+    try:
+        clf = EmotionClassifier(window=window)
+        sarcasm_y = None
+        if sar is not None:
+            if label_column not in sar.columns:
+                _fail(f"{sarcasm} has no column {label_column!r}; it has {list(sar.columns)}")
+            sarcasm_y = [str(v).strip().lower() in ("1", "true", "yes", "sarcastic")
+                         for v in sar[label_column]]
+        clf.fit(frame, validation=val, sarcasm_X=sar, sarcasm_y=sarcasm_y, **cols)
+        clf.save_pretrained(out)
+    except CsdialogError as exc:
+        _fail(str(exc))
+    typer.echo(f"trained on {len(frame)} rows" + (f" (+{len(sar)} sarcasm rows)" if sar is not None else "")
+               + f" -> {out}")
+
+
+@bench_app.command("encoders")
+def bench_encoders(
+    chats: Annotated[Path, typer.Argument(help="Chats whose turns are embedded.")],
+    encoders: Annotated[str, typer.Option(help="Comma-separated encoder names.")] = "e5-small",
+    repeats: Annotated[int, typer.Option(help="Timed runs; the median is reported.")] = 3,
+    limit: Annotated[int, typer.Option(help="Embed at most this many distinct turns.")] = 2000,
+) -> None:
+    """Texts per second of each encoder on the distinct turns of a chat file (median of
+    --repeats runs), on this machine. For the full comparison with sentence-transformers
+    see benchmarks/bench_encoders.py."""
+    import statistics
+    import time
+
+    from csdialog.encoders import get_encoder
+    from csdialog.io import read_chats
+
+    _check_input(chats)
+    try:
+        res = read_chats(chats)
+        texts = list(dict.fromkeys(t.text for d in res.dialogues for t in d.turns))[:limit]
+        if not texts:
+            _fail(f"no turns could be read from {chats}")
+        rows = []
+        for name in [e.strip() for e in encoders.split(",") if e.strip()]:
+            enc = get_encoder(name)
+            enc.encode(texts[:8])  # load and warm up
+            times = []
+            for _ in range(max(1, repeats)):
+                t0 = time.perf_counter()
+                enc.encode(texts)
+                times.append(time.perf_counter() - t0)
+            med = statistics.median(times)
+            rows.append({"encoder": name, "texts": len(texts), "median_s": round(med, 3),
+                         "texts_per_s": round(len(texts) / med, 1)})
+    except CsdialogError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     """Entry point of the ``csdialog`` console script."""
     try:
@@ -162,6 +431,12 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # the last line of defence: a message, not a traceback
+        typer.echo(f"internal error: {type(exc).__name__}: {exc}\nThis is a bug in csdialog; please "
+                   "report it with the command you ran (set CSDIALOG_DEBUG=1 for the traceback).", err=True)
+        if os.environ.get("CSDIALOG_DEBUG"):
+            raise
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,9 @@ class Pipeline:
         top: top-N viewpoints per category in the outputs.
         chunk_size: dialogues annotated per batch (memory stays bounded by it plus the
             per-turn records).
+        max_turn_chars: longer turns are cut to this length for the analysis (the models
+            read at most 512 tokens anyway); each cut is listed in
+            ``summary["truncated_turns"]``.
         progress: callable ``(stage, done, total_or_None)`` for progress reporting.
     """
 
@@ -212,6 +215,7 @@ class Pipeline:
         min_cluster_size: int = 2,
         top: int = 10,
         chunk_size: int = 256,
+        max_turn_chars: int = 5000,
         progress: Callable[[str, int, int | None], None] | None = None,
     ) -> None:
         chosen = tuple(steps) if steps is not None else (
@@ -247,6 +251,9 @@ class Pipeline:
         self.min_cluster_size = min_cluster_size
         self.top = top
         self.chunk_size = chunk_size
+        if max_turn_chars < 100:
+            raise ValidationError(f"max_turn_chars must be >= 100, got {max_turn_chars}")
+        self.max_turn_chars = max_turn_chars
         self.progress = progress
 
     def _tick(self, stage: str, done: int, total: int | None = None) -> None:
@@ -254,11 +261,13 @@ class Pipeline:
             self.progress(stage, done, total)
 
     @staticmethod
-    def _source(source: object) -> tuple[Iterator[Dialogue], Callable[[], ReadReport | None], str]:
+    def _source(
+        source: object, columns: Mapping[str, Any] | None, encoding: str,
+    ) -> tuple[Iterator[Dialogue], Callable[[], ReadReport | None], str]:
         if isinstance(source, str | os.PathLike):
             from csdialog.io import ChatReader
 
-            reader = ChatReader(source)
+            reader = ChatReader(source, columns=columns, encoding=encoding)
             return iter(reader), lambda: reader.report, str(source)
         if isinstance(source, ReadResult):
             return iter(source.dialogues), lambda: source.report, "ReadResult"
@@ -271,13 +280,35 @@ class Pipeline:
             f"{type(source).__name__}"
         )
 
-    def run(self, source: object) -> AnalysisResult:
+    def _cap(self, d: Dialogue, cut: list[dict[str, Any]]) -> Dialogue:
+        if all(len(t.text) <= self.max_turn_chars for t in d.turns):
+            return d
+        from dataclasses import replace
+
+        turns = []
+        for i, t in enumerate(d.turns):
+            if len(t.text) > self.max_turn_chars:
+                cut.append({"dialogue_id": d.dialogue_id, "turn_index": i, "chars": len(t.text)})
+                t = replace(t, text=t.text[: self.max_turn_chars])
+            turns.append(t)
+        return replace(d, turns=tuple(turns))
+
+    def run(
+        self, source: object, *, columns: Mapping[str, Any] | None = None, encoding: str = "utf-8",
+    ) -> AnalysisResult:
         """Analyse ``source`` (a .jsonl / .csv / .parquet path, a ``ReadResult`` or
-        dialogues) and return an :class:`AnalysisResult`."""
+        dialogues) and return an :class:`AnalysisResult`.
+
+        Args:
+            source: what to analyse.
+            columns: column mapping for files (see :class:`~csdialog.io.ColumnMapping`).
+            encoding: text encoding of JSONL / CSV files.
+        """
         from csdialog.viewpoints import extract_questions
 
         t0 = time.perf_counter()
-        stream, report_of, name = self._source(source)
+        stream, report_of, name = self._source(source, columns, encoding)
+        truncated: list[dict[str, Any]] = []
         emo = intent = None
         if "emotion" in self.steps:
             from csdialog.emotion import EmotionClassifier
@@ -323,10 +354,12 @@ class Pipeline:
                     k += 1
             chunk.clear()
 
+        self._tick("annotate", 0)
         for d in stream:
             if not isinstance(d, Dialogue):
                 raise ValidationError(
                     f"run() got a {type(d).__name__} among the dialogues; expected Dialogue")
+            d = self._cap(d, truncated)
             dialogues.append(d)
             chunk.append(d)
             if len(chunk) >= self.chunk_size:
@@ -383,7 +416,9 @@ class Pipeline:
             alerts = complaint_risk(dialogues, emotions=emotions or None,
                                     checks=checks if "answers" in self.steps else None,
                                     intents=intents or None, min_score=0.4)
-            alerts += repeat_contacts(dialogues, self.repeat_rules)
+            known = [d for d in dialogues if d.customer_id]  # no customer ids: nothing to count
+            if known:
+                alerts += repeat_contacts(known, self.repeat_rules)
         timings["inspection_alerts"] = round(time.perf_counter() - t1, 2)
 
         n_rejected = read_report.rows_rejected if read_report is not None else 0
@@ -399,6 +434,7 @@ class Pipeline:
             "emotion_model": str(self.emotion_model) if emo is not None else None,
             "intent_model": str(self.intent_model) if intent is not None else None,
             "top": self.top, "seconds": round(time.perf_counter() - t0, 2), "timings": timings,
+            "truncated_turns": truncated,
         }
         return AnalysisResult(turns=rows, read_report=read_report, clusterer=clusterer, checks=checks,
                               logics=logics, inspections=inspections, alerts=alerts, steps=self.steps,
