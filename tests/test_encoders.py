@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from csdialog import (
     Encoder,
+    EncoderError,
     ModelFolderError,
     UnknownEncoderError,
     ValidationError,
@@ -202,3 +203,46 @@ def test_progress_bar_on_long_calls(capsys: pytest.CaptureFixture[str]) -> None:
     assert "embedding (hashing-16)" in err and "20/20" in err
     HashingEncoder(dim=16, batch_size=64, show_progress=True).encode(["one batch only"])
     assert capsys.readouterr().err == ""
+
+
+def _tiny_bert(folder: Path, *, safe: bool) -> Path:
+    """A 2-layer, 32-d BERT with a 20-token vocabulary: enough to load and encode."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "快", "递", "到"]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    model = BertModel(config, add_pooling_layer=False)
+    model.save_pretrained(folder)
+    if not safe:  # what older tools wrote: the weights as a pickle
+        torch.save(model.state_dict(), folder / "pytorch_model.bin")
+        (folder / "model.safetensors").unlink()
+    return folder
+
+
+def test_pickled_weights_are_refused_unless_opted_in(tmp_path: Path) -> None:
+    from csdialog.encoders.backends import HuggingFaceEncoder
+
+    pickled = _tiny_bert(tmp_path / "pickled", safe=False)
+    assert (pickled / "pytorch_model.bin").is_file()
+    with pytest.raises(EncoderError, match="pickle"):
+        HuggingFaceEncoder(pickled).encode(["hello world"])
+    trusted = HuggingFaceEncoder(pickled, allow_pickle=True).encode(["hello world"])
+    safe = HuggingFaceEncoder(_tiny_bert(tmp_path / "safe", safe=True)).encode(["hello world"])
+    assert trusted.shape == safe.shape == (1, 32)
+    np.testing.assert_allclose(trusted, safe, atol=1e-5)  # same seed, same weights
+
+
+def test_truncated_safetensors_weights_give_a_clear_error(tmp_path: Path) -> None:
+    from csdialog.encoders.backends import HuggingFaceEncoder
+
+    folder = _tiny_bert(tmp_path / "m", safe=True)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+    with pytest.raises(EncoderError, match="could not load"):
+        HuggingFaceEncoder(folder).encode(["hello"])

@@ -183,3 +183,26 @@ def test_cli_analyze_with_the_default_models(tmp_path: Path, no_network) -> None
     assert checks.loc[("en-0001", 0), "answered"] and not checks.loc[("en-0002", 0), "answered"]
     assert (checks.loc[("zh-0002", 0), "logic_id"], checks.loc[("en-0002", 0), "logic_id"]) == (
         "mask-b-price", "pro-price")
+
+
+def test_pipeline_is_independent_of_input_order() -> None:
+    from csdialog import read_chats
+
+    chats = read_chats(SAMPLE).dialogues
+    pipe = Pipeline(("viewpoints", "answers", "inspection", "alerts"), encoder=HashingEncoder(dim=256),
+                    answer_logics=LOGICS)
+    a, b = pipe.run(chats), pipe.run(list(reversed(chats)))
+
+    def key(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+        return frame.sort_values(by).reset_index(drop=True)
+
+    vp = ["viewpoint_id", "label", "size"]
+    pd.testing.assert_frame_equal(key(a.to_frame("viewpoints")[vp], vp),
+                                  key(b.to_frame("viewpoints")[vp], vp))
+    ans = ["dialogue_id", "question_turn", "viewpoint_id", "logic_id", "reply_turn", "answered"]
+    pd.testing.assert_frame_equal(key(a.to_frame("answers")[ans], ans[:2]),
+                                  key(b.to_frame("answers")[ans], ans[:2]))
+    pd.testing.assert_frame_equal(key(a.to_frame("inspections"), ["dialogue_id"]),
+                                  key(b.to_frame("inspections"), ["dialogue_id"]))
+    al = ["kind", "dialogue_id", "score"]
+    pd.testing.assert_frame_equal(key(a.to_frame("alerts")[al], al), key(b.to_frame("alerts")[al], al))

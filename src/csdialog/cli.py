@@ -187,6 +187,24 @@ def _columns(pairs: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _patterns(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    from csdialog.redact import _check_patterns
+
+    out: dict[str, str] = {}
+    for p in pairs:
+        name, sep, regex = p.partition("=")
+        if not sep or not regex:
+            _fail(f"--redact-pattern takes NAME=REGEX, e.g. order='EX-\\d{{8}}-\\d{{4}}'; got {p!r}")
+        out[name.strip()] = regex
+    try:
+        _check_patterns(out)
+    except CsdialogError as exc:
+        _fail(f"--redact-pattern: {exc}")
+    return out
+
+
 class _Progress:
     """Stage messages and a bar on stderr (quiet when not a terminal unless verbose)."""
 
@@ -255,7 +273,9 @@ def analyze(
     max_turn_chars: Annotated[int, typer.Option(
         help="Longer turns are cut to this many characters for the analysis (reported).")] = 5000,
     redact: Annotated[bool, typer.Option(
-        help="Redact phones, e-mails, ID and card numbers in report.html.")] = True,
+        help="Redact phones, e-mails, ID and card numbers in report.html and on screen.")] = True,
+    redact_pattern: Annotated[list[str] | None, typer.Option(
+        help="Also redact NAME=REGEX, repeatable (e.g. order='EX-\\d{8}-\\d{4}' -> [ORDER]).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
@@ -265,6 +285,7 @@ def analyze(
     from csdialog.pipeline import Pipeline
 
     _check_input(chats)
+    patterns = _patterns(redact_pattern)
     step_list = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
     if encoder != "e5-small" and step_list is None and intent_model is None:
         step_list = ["viewpoints", "answers", "inspection", "alerts"]
@@ -290,7 +311,13 @@ def analyze(
     if not s["dialogues"]:
         _fail(f"no dialogue could be read from {chats}; see the rejected rows above "
               "(map your column names with --column FIELD=NAME)")
-    paths = result.save(out, report=report, redact=redact)
+    paths = result.save(out, report=report, redact=redact, redact_patterns=patterns)
+
+    def shown(text: str) -> str:
+        from csdialog.redact import redact as redact_text
+
+        return redact_text(text, patterns=patterns) if redact else text
+
     for cut in s["truncated_turns"][:5]:
         typer.echo(f"  turn {cut['dialogue_id']}#{cut['turn_index']} has {cut['chars']:,} characters; "
                    f"analysed its first {max_turn_chars:,}")
@@ -298,7 +325,7 @@ def analyze(
                f"{s['viewpoints']} viewpoints; {s['unanswered']} of {s['answer_checks']} questions "
                f"unanswered; {s['alerts']} alerts ({s['seconds']:.1f}s)")
     for v in (result.clusterer.top(5) if result.clusterer is not None else []):
-        typer.echo(f"  {v.viewpoint_id} {v.size:4d}x  {v.label}")
+        typer.echo(f"  {v.viewpoint_id} {v.size:4d}x  {shown(v.label)}")
     risky = [a for a in result.alerts if a.kind == "complaint_risk" and a.severity == "high"]
     if risky:
         typer.echo(f"  high complaint risk: {', '.join(a.dialogue_ids[0] for a in risky[:8])}"

@@ -116,7 +116,7 @@ class AnalysisResult:
 
     def save(
         self, folder: str | os.PathLike[str], *, report: bool = True, redact: bool = True,
-        parquet: bool = True,
+        parquet: bool = True, redact_patterns: Mapping[str, str] | None = None,
     ) -> dict[str, Path]:
         """Write every output into ``folder``; returns ``{name: path}``.
 
@@ -124,7 +124,9 @@ class AnalysisResult:
         ``questions.csv``, ``top_by_category.csv``, ``answer_checks.csv``,
         ``answer_logics.yaml``, ``inspections.csv``, ``findings.csv``, ``alerts.csv``,
         ``read_report.json``, ``summary.json`` and ``report.html`` (personal data redacted
-        unless ``redact=False``; the machine-readable files keep the original text).
+        unless ``redact=False``, plus your own ``redact_patterns`` such as
+        ``{"order": r"EX-\\d{8}-\\d{4}"}``; the machine-readable files keep the original
+        text).
         """
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
@@ -165,7 +167,8 @@ class AnalysisResult:
             from csdialog.report import write_report
 
             paths["report.html"] = write_report(out / "report.html", self.report_data(),
-                                                redact_personal_data=redact)
+                                                redact_personal_data=redact,
+                                                redact_patterns=redact_patterns)
         return paths
 
 

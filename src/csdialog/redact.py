@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -262,7 +262,41 @@ def _check_text(text: object) -> str:
     return text
 
 
-def find_personal_data(text: str, *, kinds: Iterable[str] | None = None) -> list[PersonalDataSpan]:
+Patterns = Mapping[str, "str | re.Pattern[str]"]
+
+
+def _check_patterns(patterns: Patterns | None) -> dict[str, re.Pattern[str]]:
+    """Validate extra named patterns: ``{"order": r"EX-\\d{8}-\\d{4}"}``."""
+    if not patterns:
+        return {}
+    if not isinstance(patterns, Mapping):
+        raise ValidationError(
+            f"patterns must be a mapping {{name: regex}}, e.g. {{'order': r'EX-\\d{{8}}-\\d{{4}}'}}; "
+            f"got {type(patterns).__name__}"
+        )
+    out: dict[str, re.Pattern[str]] = {}
+    for name, pat in patterns.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in _FINDERS:
+            raise ValidationError(
+                f"a pattern name must be lower-case letters, digits or _ and not one of "
+                f"{list(REDACTION_KINDS)}; got {name!r}"
+            )
+        try:
+            compiled = pat if isinstance(pat, re.Pattern) else re.compile(str(pat))
+        except re.error as exc:
+            raise ValidationError(f"pattern {name!r} is not a valid regular expression: {exc}") from None
+        if compiled.search(f"[{name.upper()}]") or compiled.search(""):
+            raise ValidationError(
+                f"pattern {name!r} matches its own placeholder [{name.upper()}] or the empty "
+                "string; make it more specific"
+            )
+        out[name] = compiled
+    return out
+
+
+def find_personal_data(
+    text: str, *, kinds: Iterable[str] | None = None, patterns: Patterns | None = None,
+) -> list[PersonalDataSpan]:
     """Find the phones, e-mails, ID numbers and card numbers in ``text``.
 
     Where candidates overlap, the longest wins (on a tie: email, id, card, phone), so the
@@ -271,6 +305,8 @@ def find_personal_data(text: str, *, kinds: Iterable[str] | None = None) -> list
     Args:
         text: any text.
         kinds: the kinds to look for, a subset of :data:`REDACTION_KINDS`; ``None`` for all.
+        patterns: extra kinds by regular expression, ``{name: regex}`` (e.g. your order
+            numbers, ``{"order": r"EX-\\d{8}-\\d{4}"}``); their spans have kind ``name``.
 
     Returns:
         The spans found, in order of position.
@@ -284,11 +320,14 @@ def find_personal_data(text: str, *, kinds: Iterable[str] | None = None) -> list
     """
     text = _check_text(text)
     chosen = _check_kinds(kinds)
+    extra = _check_patterns(patterns)
     norm = text.translate(_NORMALISE)
     candidates: list[tuple[int, int, str]] = []
     for kind in chosen:
         candidates.extend((start, end, kind) for start, end in _FINDERS[kind](norm))
-    candidates.sort(key=lambda c: (-(c[1] - c[0]), _PRIORITY[c[2]], c[0]))
+    for name, pattern in extra.items():
+        candidates.extend((m.start(), m.end(), name) for m in pattern.finditer(text) if m.end() > m.start())
+    candidates.sort(key=lambda c: (-(c[1] - c[0]), _PRIORITY.get(c[2], 9), c[0]))
     taken: list[tuple[int, int, str]] = []  # kept sorted by start; never overlapping
     for cand in candidates:
         i = bisect.bisect_left(taken, cand)
@@ -297,7 +336,7 @@ def find_personal_data(text: str, *, kinds: Iterable[str] | None = None) -> list
     return [PersonalDataSpan(kind, s, e, text[s:e]) for s, e, kind in taken]
 
 
-def redact(text: str, *, kinds: Iterable[str] | None = None) -> str:
+def redact(text: str, *, kinds: Iterable[str] | None = None, patterns: Patterns | None = None) -> str:
     """Replace personal data in ``text`` with typed placeholders.
 
     Every span :func:`find_personal_data` reports becomes ``[PHONE]``, ``[EMAIL]``, ``[ID]``
@@ -309,6 +348,8 @@ def redact(text: str, *, kinds: Iterable[str] | None = None) -> str:
     Args:
         text: any text.
         kinds: the kinds to redact, a subset of :data:`REDACTION_KINDS`; ``None`` for all.
+        patterns: extra kinds by regular expression, ``{name: regex}``; a match becomes
+            ``[NAME]`` (e.g. ``{"order": r"EX-\\d{8}-\\d{4}"}`` gives ``[ORDER]``).
 
     Returns:
         The redacted text.
@@ -319,11 +360,14 @@ def redact(text: str, *, kinds: Iterable[str] | None = None) -> str:
     Example:
         >>> redact("My email is john.doe@example.com, card 4111 1111 1111 1111, ¥1299 at 10:30")
         'My email is [EMAIL], card [CARD], ¥1299 at 10:30'
+        >>> redact("order EX-20261103-0042", patterns={"order": r"EX-\\d{8}-\\d{4}"})
+        'order [ORDER]'
     """
     text = _check_text(text)
     chosen = _check_kinds(kinds)
+    extra = _check_patterns(patterns)
     while True:
-        spans = find_personal_data(text, kinds=chosen)
+        spans = find_personal_data(text, kinds=chosen, patterns=extra)
         if not spans:
             return text
         # Each pass removes at least one digit or '@' and adds none, so this ends.
@@ -331,7 +375,7 @@ def redact(text: str, *, kinds: Iterable[str] | None = None) -> str:
         pos = 0
         for span in spans:
             parts.append(text[pos:span.start])
-            parts.append(PLACEHOLDERS[span.kind])
+            parts.append(PLACEHOLDERS.get(span.kind, f"[{span.kind.upper()}]"))
             pos = span.end
         parts.append(text[pos:])
         text = "".join(parts)

@@ -273,13 +273,14 @@ def _sort_key(value: object) -> tuple[int, float, str]:
 class _Text:
     """Turns data values into safe page text: redact, then shorten, then escape."""
 
-    def __init__(self, redact_personal_data: bool) -> None:
+    def __init__(self, redact_personal_data: bool, patterns: Mapping[str, Any] | None = None) -> None:
         self.redact_personal_data = redact_personal_data
+        self.patterns = patterns
 
     def plain(self, value: object, limit: int | None = None) -> str:
         text = _str(value)
         if self.redact_personal_data and text:
-            text = redact(text)
+            text = redact(text, patterns=self.patterns)
         if limit is not None and len(text) > limit:
             text = text[: limit - 1].rstrip() + "…"
         return text
@@ -1200,6 +1201,7 @@ def render_report(
     redact_personal_data: bool = True,
     title: str = "Customer-service dialogue report",
     max_rows: int = 50,
+    redact_patterns: Mapping[str, Any] | None = None,
 ) -> str:
     """Render the tables of an analysis run as one self-contained HTML page.
 
@@ -1213,6 +1215,8 @@ def render_report(
         title: the page title.
         max_rows: the most rows any table shows; the rest are counted with a pointer to
             the full CSV (:data:`TABLE_FILES`).
+        redact_patterns: extra kinds to redact, ``{name: regex}`` (see
+            :func:`csdialog.redact.redact`), e.g. your order-number format.
 
     Returns:
         The HTML page. No scripts and no external resources: it opens offline.
@@ -1232,7 +1236,11 @@ def render_report(
             "ReportData(summary=..., turns=..., ...)"
         )
     max_rows = _check_max_rows(max_rows)
-    text = _Text(redact_personal_data)
+    if redact_patterns:
+        from csdialog.redact import _check_patterns
+
+        _check_patterns(redact_patterns)  # fail early with a clear message
+    text = _Text(redact_personal_data, redact_patterns)
     records = None
     if data.turns is not None and len(data.turns):
         records = _ordered_turns(data.turns)
@@ -1282,6 +1290,7 @@ def write_report(
     redact_personal_data: bool = True,
     title: str = "Customer-service dialogue report",
     max_rows: int = 50,
+    redact_patterns: Mapping[str, Any] | None = None,
 ) -> Path:
     """Render the report (see :func:`render_report`) and write it as UTF-8.
 
@@ -1299,7 +1308,7 @@ def write_report(
         True
     """
     page = render_report(data, redact_personal_data=redact_personal_data, title=title,
-                         max_rows=max_rows)
+                         max_rows=max_rows, redact_patterns=redact_patterns)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")

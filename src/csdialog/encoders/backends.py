@@ -32,6 +32,26 @@ def _pick_device(device: str | None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+
+
+def _refuse_pickled_weights(folder: str) -> None:
+    """Raise when a local model folder holds pickled weights and no safetensors file."""
+    path = Path(folder)
+    if not path.is_dir():
+        return  # not a local folder: the loader reports it
+    files = [p for p in path.rglob("*") if p.is_file()]
+    has_safe = any(p.suffix == ".safetensors" for p in files)
+    pickled = sorted(p.name for p in files if p.suffix in _PICKLE_SUFFIXES)
+    if pickled and not has_safe:
+        raise EncoderError(
+            f"{folder!r} holds weights only as pickle files ({', '.join(pickled[:3])}); loading a "
+            "pickle can run arbitrary code, so csdialog refuses it. Convert the weights to "
+            "safetensors (model.save_pretrained(folder, safe_serialization=True)) or, if you trust "
+            "the folder, pass allow_pickle=True"
+        )
+
+
 class HuggingFaceEncoder(BatchedEncoder):
     """Any Hugging Face encoder folder, mean-pooled over its last hidden states.
 
@@ -48,6 +68,9 @@ class HuggingFaceEncoder(BatchedEncoder):
         normalize: L2-normalise the output rows.
         show_progress: progress bar for long calls.
         name: the encoder's name (used in cache keys and benchmark tables).
+        allow_pickle: load weights stored as pickles (``pytorch_model.bin``). Off by
+            default: unpickling a file can run code, so only safetensors weights load
+            unless you trust the folder and opt in.
 
     Example:
         >>> enc = HuggingFaceEncoder("/path/to/bert-folder")  # doctest: +SKIP
@@ -66,8 +89,10 @@ class HuggingFaceEncoder(BatchedEncoder):
         normalize: bool = True,
         show_progress: bool = False,
         name: str | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         super().__init__(batch_size=batch_size, normalize=normalize, show_progress=show_progress)
+        self.allow_pickle = allow_pickle
         self.path = str(path)
         self.prefix = prefix
         self.max_length = max_length
@@ -82,17 +107,21 @@ class HuggingFaceEncoder(BatchedEncoder):
             return
         require("torch", "HuggingFaceEncoder")
         transformers = require("transformers", "HuggingFaceEncoder")
+        from safetensors import SafetensorError
+        if not self.allow_pickle:
+            _refuse_pickled_weights(self.path)
         try:
             config = transformers.AutoConfig.from_pretrained(self.path, local_files_only=True)
             cls = transformers.AutoModel._model_mapping[type(config)]
             kwargs: dict[str, Any] = {}
             if "add_pooling_layer" in inspect.signature(cls.__init__).parameters:
                 kwargs["add_pooling_layer"] = False  # mean pooling never uses the pooler
-            model = cls.from_pretrained(self.path, config=config, local_files_only=True, **kwargs)
+            model = cls.from_pretrained(self.path, config=config, local_files_only=True,
+                                        use_safetensors=None if self.allow_pickle else True, **kwargs)
             tokenizer = transformers.AutoTokenizer.from_pretrained(
                 self.path, local_files_only=True, use_fast=True
             )
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
             raise EncoderError(
                 f"could not load a Hugging Face encoder from {self.path!r}: {exc}. Pass a local "
                 "folder holding config.json, the weights and the tokenizer files (csdialog "
@@ -184,6 +213,7 @@ class SentenceTransformerEncoder(BatchedEncoder):
         model: a model name or path, or a ``SentenceTransformer`` instance.
         prompt: text put before every input (e.g. ``"query: "`` for e5 models).
         batch_size, device, normalize, show_progress: as for the other adapters.
+        allow_pickle: load pickled weights (see :class:`HuggingFaceEncoder`); off by default.
 
     Example:
         >>> enc = SentenceTransformerEncoder("/path/to/st-model")  # doctest: +SKIP
@@ -199,8 +229,10 @@ class SentenceTransformerEncoder(BatchedEncoder):
         normalize: bool = True,
         show_progress: bool = False,
         name: str | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         super().__init__(batch_size=batch_size, normalize=normalize, show_progress=show_progress)
+        self.allow_pickle = allow_pickle
         self.prompt = prompt
         self.device = device
         if isinstance(model, str | os.PathLike):
@@ -219,10 +251,13 @@ class SentenceTransformerEncoder(BatchedEncoder):
     def _load(self) -> Any:
         if self._st is None:
             st = require("sentence_transformers", "SentenceTransformerEncoder")
+            if not self.allow_pickle:
+                _refuse_pickled_weights(self.model_name_or_path)
             try:
                 self._st = st.SentenceTransformer(
                     self.model_name_or_path, device=_pick_device(self.device),
                     local_files_only=True, trust_remote_code=False,
+                    model_kwargs=None if self.allow_pickle else {"use_safetensors": True},
                 )
             except (OSError, ValueError) as exc:
                 raise EncoderError(
