@@ -4,6 +4,7 @@ content, not just their existence; bad input ends with a message, never a traceb
 from __future__ import annotations
 
 import json
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -206,3 +207,106 @@ def test_pipeline_is_independent_of_input_order() -> None:
                                   key(b.to_frame("inspections"), ["dialogue_id"]))
     al = ["kind", "dialogue_id", "score"]
     pd.testing.assert_frame_equal(key(a.to_frame("alerts")[al], al), key(b.to_frame("alerts")[al], al))
+
+
+# ---------------------------------------------------------------- streaming, resume
+
+
+def _stream_pipe(**kw: object) -> Pipeline:
+    return Pipeline(("viewpoints", "answers", "inspection", "alerts"), encoder=HashingEncoder(dim=256),
+                    answer_logics=LOGICS, chunk_size=10, **kw)  # type: ignore[arg-type]
+
+
+def test_stream_gives_the_same_rows_as_run(tmp_path: Path) -> None:
+    from csdialog.viewpoints import ViewpointClusterer
+
+    res = _stream_pipe().stream(SAMPLE, tmp_path / "s")
+    s = res["summary"]
+    assert (s["dialogues"], s["turns"], s["questions"], s["chunks"]) == (77, 425, 109, 8)
+    assert s["report_sample"] == 77 and "report.html" in res["files"]
+    fitted = ViewpointClusterer.from_pretrained(tmp_path / "s" / "parts" / "clusterer",
+                                                encoder=HashingEncoder(dim=256))
+    whole = _stream_pipe().run(SAMPLE, clusterer=fitted)
+    cols = ["dialogue_id", "question_turn", "question", "viewpoint_id", "logic_id", "reply_turn", "answered"]
+    got = pd.read_csv(tmp_path / "s" / "answer_checks.csv")[cols]
+    pd.testing.assert_frame_equal(got.astype(str), whole.to_frame("answers")[cols].astype(str))
+    ins = pd.read_csv(tmp_path / "s" / "inspections.csv")
+    assert ins.score.tolist() == whole.to_frame("inspections").score.tolist()
+    alerts = pd.read_csv(tmp_path / "s" / "alerts.csv")
+    assert set(alerts[alerts.kind == "repeat_contact"].customer_id) == {"c-2001", "c-2002", "c-3003"}
+    vp = pd.read_csv(tmp_path / "s" / "viewpoints.csv")
+    assert vp["size"].sum() == pd.read_csv(tmp_path / "s" / "questions.csv").viewpoint_id.notna().sum()
+
+
+def test_stream_resumes_after_an_interruption_without_losing_or_repeating_rows(tmp_path: Path) -> None:
+    class Stop(Exception):
+        pass
+
+    def stop_after_three_chunks(stage: str, done: int, total: int | None) -> None:
+        if stage == "annotate" and done >= 30 and total is None:
+            raise Stop
+
+    with pytest.raises(Stop):
+        _stream_pipe(progress=stop_after_three_chunks).stream(SAMPLE, tmp_path / "cut")
+    state = json.loads((tmp_path / "cut" / "progress.json").read_text())
+    assert state["chunks_done"] == 3 and not state.get("finished")
+    calls: list[int] = []
+    resumed = _stream_pipe(progress=lambda s, d, t: calls.append(d) if s == "annotate" else None)
+    resumed.stream(SAMPLE, tmp_path / "cut")
+    assert calls[0] == 40  # chunks 0-2 were not redone
+    _stream_pipe().stream(SAMPLE, tmp_path / "full")
+    for name in ("turns.jsonl", "answer_checks.csv", "inspections.csv", "findings.csv", "alerts.csv",
+                 "questions.csv", "viewpoints.csv"):
+        assert (tmp_path / "cut" / name).read_bytes() == (tmp_path / "full" / name).read_bytes(), name
+    # a changed setting starts over instead of mixing runs; the same settings redo nothing
+    calls.clear()
+    resumed.stream(SAMPLE, tmp_path / "cut")
+    assert calls[0] == 80  # no chunk redone (the ticks after it are the report's sample run)
+    calls.clear()
+    _stream_pipe(min_cluster_size=3, progress=lambda s, d, t: calls.append(d) if s == "annotate" else None
+                 ).stream(SAMPLE, tmp_path / "cut")
+    assert calls[0] == 10
+
+
+def test_bottom_k_sample_is_order_independent() -> None:
+    from csdialog.streaming import BottomK
+
+    keys = [f"q{i % 37}" for i in range(500)]
+    a, b = BottomK(10), BottomK(10)
+    for k in keys:
+        a.add(k, k)
+    for k in reversed(keys):
+        b.add(k, k)
+    assert a.items() == b.items() and len(a) == 10
+    assert all(count == keys.count(k) for k, count, _ in a.items())
+
+
+# ---------------------------------------------------------------- any user text
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60).filter(
+    lambda s: s.strip() != "")
+_TURN = st.tuples(st.sampled_from(["customer", "agent", "bot", "system"]),
+                  st.one_of(_TEXT, st.sampled_from(["谢谢你?", "为什么这么贵?", "😡😡", "\x00\x07?", "ok\u200b?",
+                                                     "多少钱？ How much?", "  ?  "])))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(_TURN, min_size=1, max_size=6), min_size=1, max_size=6))
+def test_property_pipeline_accounts_for_every_turn(spec: list[list[tuple[str, str]]]) -> None:
+    dialogues = [Dialogue(f"d{i}", tuple(Turn(role, text) for role, text in turns), customer_id="c1")
+                 for i, turns in enumerate(spec)]
+    pipe = Pipeline(("viewpoints", "answers", "inspection", "alerts"), encoder=HashingEncoder(dim=32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "dialogues without timestamps were left out"
+        result = pipe.run(dialogues)
+    assert len(result.turns) == sum(len(t) for t in spec)
+    assert result.turns[0]["dialogue_id"] == "d0"
+    assert result.turns[-1]["dialogue_id"] == f"d{len(spec) - 1}"
+    assert len(result.inspections) == len(dialogues)
+    assert len(result.checks) == result.summary["questions"]
+    assert all(0 <= r.score <= 100 for r in result.inspections)
+    for a in result.alerts:
+        assert 0 <= a.score <= 1

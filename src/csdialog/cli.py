@@ -277,6 +277,10 @@ def analyze(
     redact_pattern: Annotated[list[str] | None, typer.Option(
         help="Also redact NAME=REGEX, repeatable (e.g. order='EX-\\d{8}-\\d{4}' -> [ORDER]).")] = None,
     report: Annotated[bool, typer.Option(help="Write report.html.")] = True,
+    stream: Annotated[bool, typer.Option(
+        help="Bounded memory for files of any size: two passes, parts written as they finish, "
+             "an interrupted run resumes (see docs/pipeline.md).")] = False,
+    resume: Annotated[bool, typer.Option(help="With --stream: continue an interrupted run in --out.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Annotate every turn (emotion, sarcasm, intent), cluster the questions into viewpoints,
@@ -300,9 +304,25 @@ def analyze(
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = pipe.run(chats, columns=_columns(column), encoding=encoding)
+            if stream:
+                streamed = pipe.stream(chats, out, columns=_columns(column), encoding=encoding,
+                                       resume=resume, report=report, redact=redact,
+                                       redact_patterns=patterns)
+            else:
+                result = pipe.run(chats, columns=_columns(column), encoding=encoding)
     except (CsdialogError, FileNotFoundError, UnicodeDecodeError) as exc:
         _fail(str(exc))
+    if stream:
+        s = streamed["summary"]
+        typer.echo(f"{s['input']}: {s['rows_read']} rows read, {s['rows_rejected']} rejected "
+                   "(see read_report.json)")
+        if not s["dialogues"]:
+            _fail(f"no dialogue could be read from {chats}; see read_report.json in {out}")
+        typer.echo(f"{s['dialogues']} dialogues, {s['turns']} turns, {s['questions']} questions -> "
+                   f"{s['viewpoints']} viewpoints; {s['unanswered']} of {s['answer_checks']} questions "
+                   f"unanswered; {s['alerts']} alerts ({s['seconds']:.1f}s, {s['chunks']} chunks)")
+        typer.echo(f"outputs: {', '.join(sorted(streamed['files']))} in {out}/")
+        return
     for w in caught:
         if issubclass(w.category, UserWarning):
             typer.echo(f"note: {w.message}", err=True)

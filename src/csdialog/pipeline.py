@@ -283,6 +283,55 @@ class Pipeline:
             f"{type(source).__name__}"
         )
 
+    @staticmethod
+    def _annotate(
+        chunk: Sequence[Dialogue], emo: Any, intent: Any,
+    ) -> tuple[list[dict[str, Any]], dict[str, list[Any]], dict[str, list[Any]]]:
+        """One record per turn of ``chunk``, with the per-turn models' predictions."""
+        rows: list[dict[str, Any]] = []
+        emotions: dict[str, list[Any]] = {}
+        intents: dict[str, list[Any]] = {}
+        pairs = [(d, i) for d in chunk for i in range(len(d.turns))]
+        e_pred = emo.classify(pairs) if emo is not None and pairs else None
+        i_pred = intent.classify(pairs) if intent is not None and pairs else None
+        k = 0
+        for d in chunk:
+            for i, t in enumerate(d.turns):
+                row = {"dialogue_id": d.dialogue_id, "turn_index": i, "role": t.role.value,
+                       "speaker": t.speaker, "text": t.text,
+                       "timestamp": t.timestamp.isoformat() if t.timestamp else None,
+                       "customer_id": d.customer_id, "channel": d.channel, "shop": d.shop,
+                       "product": d.product, "category": d.category, "is_question": False,
+                       "viewpoint_id": None}
+                if e_pred is not None:
+                    p = e_pred[k]
+                    emotions.setdefault(d.dialogue_id, []).append(p)
+                    row.update(emotion=p.label, emotion_zh=p.label_zh, emotion_score=round(p.score, 4),
+                               sarcastic=p.sarcastic,
+                               sarcasm_score=(None if p.sarcasm_score is None
+                                              else round(p.sarcasm_score, 4)),
+                               surface=p.surface, polarity=p.polarity)
+                if i_pred is not None:
+                    q = i_pred[k]
+                    intents.setdefault(d.dialogue_id, []).append(q)
+                    row.update(intent=q.label if isinstance(q.label, str) else "+".join(q.label),
+                               intent_score=round(q.score, 4), out_of_scope=q.out_of_scope)
+                rows.append(row)
+                k += 1
+        return rows, emotions, intents
+
+    def _models(self) -> tuple[Any, Any]:
+        emo = intent = None
+        if "emotion" in self.steps:
+            from csdialog.emotion import EmotionClassifier
+
+            emo = EmotionClassifier.from_pretrained(self.emotion_model, encoder=self.encoder)
+        if "intent" in self.steps:
+            from csdialog.intent import IntentClassifier
+
+            intent = IntentClassifier.from_pretrained(self.intent_model, encoder=self.encoder)  # type: ignore[arg-type]
+        return emo, intent
+
     def _cap(self, d: Dialogue, cut: list[dict[str, Any]]) -> Dialogue:
         if all(len(t.text) <= self.max_turn_chars for t in d.turns):
             return d
@@ -296,8 +345,41 @@ class Pipeline:
             turns.append(t)
         return replace(d, turns=tuple(turns))
 
+    def stream(
+        self,
+        source: str | os.PathLike[str],
+        out: str | os.PathLike[str],
+        *,
+        columns: Mapping[str, Any] | None = None,
+        encoding: str = "utf-8",
+        resume: bool = True,
+        question_sample: int = 20_000,
+        report_sample: int = 2_000,
+        report: bool = True,
+        redact: bool = True,
+        redact_patterns: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Run over a chat file of any size with bounded memory, writing into ``out``.
+
+        Two passes over the file (see :mod:`csdialog.streaming`): a deterministic sample of
+        the questions fits the viewpoints, then chunks of ``chunk_size`` dialogues are
+        annotated, checked and inspected and written to ``out/parts/`` as they finish. An
+        interrupted run resumes where it stopped (``resume=True``) without losing or
+        repeating rows. The outputs are those of :meth:`AnalysisResult.save`; the report is
+        drawn from ``report_sample`` dialogues, with the full counts.
+
+        Returns:
+            ``{"summary": {...}, "files": {name: path}}``.
+        """
+        from csdialog.streaming import stream_pipeline
+
+        return stream_pipeline(self, source, out, columns=columns, encoding=encoding, resume=resume,
+                               question_sample=question_sample, report_sample=report_sample,
+                               report=report, redact=redact, redact_patterns=redact_patterns)
+
     def run(
         self, source: object, *, columns: Mapping[str, Any] | None = None, encoding: str = "utf-8",
+        clusterer: Any = None,
     ) -> AnalysisResult:
         """Analyse ``source`` (a .jsonl / .csv / .parquet path, a ``ReadResult`` or
         dialogues) and return an :class:`AnalysisResult`.
@@ -306,21 +388,16 @@ class Pipeline:
             source: what to analyse.
             columns: column mapping for files (see :class:`~csdialog.io.ColumnMapping`).
             encoding: text encoding of JSONL / CSV files.
+            clusterer: a fitted :class:`~csdialog.viewpoints.ViewpointClusterer` to assign
+                the questions to (its viewpoint ids are kept) instead of fitting one.
         """
         from csdialog.viewpoints import extract_questions
 
         t0 = time.perf_counter()
+        fitted = clusterer
         stream, report_of, name = self._source(source, columns, encoding)
         truncated: list[dict[str, Any]] = []
-        emo = intent = None
-        if "emotion" in self.steps:
-            from csdialog.emotion import EmotionClassifier
-
-            emo = EmotionClassifier.from_pretrained(self.emotion_model, encoder=self.encoder)
-        if "intent" in self.steps:
-            from csdialog.intent import IntentClassifier
-
-            intent = IntentClassifier.from_pretrained(self.intent_model, encoder=self.encoder)  # type: ignore[arg-type]
+        emo, intent = self._models()
         dialogues: list[Dialogue] = []
         rows: list[dict[str, Any]] = []
         emotions: dict[str, list[Any]] = {}
@@ -328,33 +405,10 @@ class Pipeline:
         chunk: list[Dialogue] = []
 
         def flush() -> None:
-            pairs = [(d, i) for d in chunk for i in range(len(d.turns))]
-            e_pred = emo.classify(pairs) if emo is not None and pairs else None
-            i_pred = intent.classify(pairs) if intent is not None and pairs else None
-            k = 0
-            for d in chunk:
-                for i, t in enumerate(d.turns):
-                    row = {"dialogue_id": d.dialogue_id, "turn_index": i, "role": t.role.value,
-                           "speaker": t.speaker, "text": t.text,
-                           "timestamp": t.timestamp.isoformat() if t.timestamp else None,
-                           "customer_id": d.customer_id, "channel": d.channel, "shop": d.shop,
-                           "product": d.product, "category": d.category, "is_question": False,
-                           "viewpoint_id": None}
-                    if e_pred is not None:
-                        p = e_pred[k]
-                        emotions.setdefault(d.dialogue_id, []).append(p)
-                        row.update(emotion=p.label, emotion_zh=p.label_zh, emotion_score=round(p.score, 4),
-                                   sarcastic=p.sarcastic,
-                                   sarcasm_score=(None if p.sarcasm_score is None
-                                                  else round(p.sarcasm_score, 4)),
-                                   surface=p.surface, polarity=p.polarity)
-                    if i_pred is not None:
-                        q = i_pred[k]
-                        intents.setdefault(d.dialogue_id, []).append(q)
-                        row.update(intent=q.label if isinstance(q.label, str) else "+".join(q.label),
-                                   intent_score=round(q.score, 4), out_of_scope=q.out_of_scope)
-                    rows.append(row)
-                    k += 1
+            r, e, i = self._annotate(chunk, emo, intent)
+            rows.extend(r)
+            emotions.update(e)
+            intents.update(i)
             chunk.clear()
 
         self._tick("annotate", 0)
@@ -374,14 +428,18 @@ class Pipeline:
         timings = {"annotate": round(time.perf_counter() - t0, 2)}
 
         # viewpoints over all questions
-        clusterer = None
+        clusterer = fitted
         questions = extract_questions(dialogues)
         q_rows = {(q.dialogue_id, q.turn_index) for q in questions}
         index = {(r["dialogue_id"], r["turn_index"]): r for r in rows}
         for key in q_rows:
             index[key]["is_question"] = True
         t1 = time.perf_counter()
-        if "viewpoints" in self.steps and len({q.text for q in questions}) >= 2:
+        if fitted is not None and "viewpoints" in self.steps:
+            for q, vid in zip(questions, fitted.assign([q.text for q in questions]), strict=True):
+                if vid is not None and index[(q.dialogue_id, q.turn_index)]["viewpoint_id"] is None:
+                    index[(q.dialogue_id, q.turn_index)]["viewpoint_id"] = vid
+        elif "viewpoints" in self.steps and len({q.text for q in questions}) >= 2:
             from csdialog.viewpoints import ViewpointClusterer
 
             clusterer = ViewpointClusterer(encoder=self.encoder, min_cluster_size=self.min_cluster_size)
