@@ -289,8 +289,8 @@ from hypothesis import strategies as st  # noqa: E402
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60).filter(
     lambda s: s.strip() != "")
 _TURN = st.tuples(st.sampled_from(["customer", "agent", "bot", "system"]),
-                  st.one_of(_TEXT, st.sampled_from(["谢谢你?", "为什么这么贵?", "😡😡", "\x00\x07?", "ok\u200b?",
-                                                     "多少钱？ How much?", "  ?  "])))
+                  st.one_of(_TEXT, st.sampled_from(["谢谢你?", "为什么这么贵?", "😡😡", "\x00\x07?",
+                                                    "ok\u200b?", "多少钱？ How much?", "  ?  "])))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
