@@ -25,6 +25,7 @@ from csdialog.answers import (
     save_answer_logics,
     type_agreement,
 )
+from csdialog.answers.types import VALUE_KINDS, value_kinds
 from csdialog.datasets import Role, request_reply_pairs
 from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
 
@@ -68,6 +69,33 @@ def test_type_rules_never_raise_on_any_text(text: str) -> None:
     assert qt is None or isinstance(qt, str)
     assert isinstance(answer_types(text), frozenset)
     assert type_agreement(text, text) in (True, False, None)
+
+
+@pytest.mark.parametrize("reply, kinds", [
+    ("The phone number is 01223362433 and the postcode is cb21qy.", {"phone", "postcode"}),
+    ("好的，邮政编码是cb21qy，电话号码是01223362433。", {"phone", "postcode"}),
+    ("Booking was successful . Reference number is : AA3V02DD .", {"reference"}),
+    ("预订成功，您的参考号是2g8lc07r。", {"reference"}),
+    ("The train ID is TR3387 .", {"train_id"}),
+    ("TR2775的价格为23.60磅。", {"train_id", "price"}),
+    ("The total travel time is 51 minutes .", {"duration"}),
+    ("游玩时间是2小时。", {"duration"}),
+    ("It leaves at 17:45 .", {"clock"}),
+    ("抱歉，没有找到符合条件的餐馆。", {"none_found"}),
+    ("Sorry, there are no matches .", {"none_found"}),
+    ("It 's a black Volvo .", {"car"}),
+    ("It has 4 stars and is in the west .", {"rating", "area"}),
+])
+def test_value_kinds_are_bilingual(reply: str, kinds: set[str]) -> None:
+    found = value_kinds(reply)
+    assert kinds <= found, (reply, sorted(found))
+    assert found <= set(VALUE_KINDS)
+
+
+def test_value_kinds_leave_the_answer_types_alone() -> None:
+    assert value_kinds("") == frozenset() and value_kinds(None) == frozenset()  # type: ignore[arg-type]
+    assert not set(value_kinds("好的谢谢")) & {"phone", "postcode", "reference", "price"}
+    assert sorted(answer_types("因为B含有依克多因，原料成本高。")) == ["reason"]
 
 
 def test_answer_logic_validation_and_keywords() -> None:
@@ -201,6 +229,13 @@ def test_pair_classifier_learns_and_round_trips(hashing_encoder, tmp_path: Path)
 
     with pytest.raises(ModelFolderError, match="dims"):
         PairClassifierScorer.from_pretrained(tmp_path / "pcs", encoder=HashingEncoder(dim=16))
+    # a folder saved before the value kinds were part of the design is refused, not misread
+    cfg = tmp_path / "pcs" / "config.json"
+    old = json.loads(cfg.read_text(encoding="utf-8"))
+    old["format_version"] = 1
+    cfg.write_text(json.dumps(old), encoding="utf-8")
+    with pytest.raises(ModelFolderError, match="v1"):
+        PairClassifierScorer.from_pretrained(tmp_path / "pcs", encoder=hashing_encoder)
 
 
 def test_mining_groups_replies_and_drops_dodges(hashing_encoder) -> None:  # type: ignore[no-untyped-def]

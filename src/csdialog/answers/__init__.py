@@ -25,9 +25,11 @@ from csdialog.answers.types import (
     ANSWER_TYPES,
     EXPECTED_ANSWERS,
     QUESTION_TYPES,
+    VALUE_KINDS,
     answer_types,
     question_type,
     type_agreement,
+    value_kinds,
 )
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "BASE_FEATURES",
     "EXPECTED_ANSWERS",
     "QUESTION_TYPES",
+    "VALUE_KINDS",
     "AnswerCheck",
     "AnswerLogic",
     "AnswerLogicMatcher",
@@ -51,4 +54,5 @@ __all__ = [
     "resolves",
     "save_answer_logics",
     "type_agreement",
+    "value_kinds",
 ]

@@ -26,9 +26,11 @@ __all__ = [
     "ANSWER_TYPES",
     "EXPECTED_ANSWERS",
     "QUESTION_TYPES",
+    "VALUE_KINDS",
     "answer_types",
     "question_type",
     "type_agreement",
+    "value_kinds",
 ]
 
 # Checked in this order: the first matching type wins ("为什么这么贵" is "why", not "how
@@ -128,6 +130,93 @@ _ANSWER_RULES: Mapping[str, re.Pattern[str]] = {
 
 ANSWER_TYPES: tuple[str, ...] = tuple(_ANSWER_RULES)
 
+# Finer kinds of *value* a reply carries (what a task-oriented reply informs: a phone
+# number, a postcode, a booking reference, a clock time, a duration...). Used as reply
+# features by :class:`~csdialog.answers.PairClassifierScorer`, which learns which kinds
+# each kind of question needs; kept apart from :data:`ANSWER_TYPES` so the type rules and
+# :func:`type_agreement` do not change.
+_VALUE_RULES: Mapping[str, re.Pattern[str]] = {
+    "phone": re.compile(
+        r"(?<!\d)0\d{2,3}[-\s]?\d{7,8}(?!\d)|(?<!\d)(?:\d\s){9,11}\d(?!\d)|(?<!\d)1[3-9]\d{9}(?!\d)|"
+        r"(?<!\d)\d{3,4}-\d{7,8}(?!\d)|电话|電話|\bphone\b|\bnumber is 0",
+        re.IGNORECASE),
+    "postcode": re.compile(
+        r"(?<![A-Za-z0-9])[a-z]{1,2}\d{1,2}\s?\d[a-z]{2}(?![A-Za-z0-9])|邮编|郵編|邮政编码|郵政編碼|"
+        r"\bpost ?code\b",
+        re.IGNORECASE),
+    "reference": re.compile(
+        r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]{8}(?![A-Za-z0-9]))(?=[A-Za-z]*\d)(?=\d*[A-Za-z])"
+        r"(?![Tt][Rr]\d{4})[A-Za-z0-9]{8}|参考|參考|编号|編號|\breference\b|\bref\b|\bconfirmation\b",
+        re.IGNORECASE),
+    "train_id": re.compile(
+        r"(?<![A-Za-z0-9])tr\s?\d{4}(?!\d)|车次|車次|列车号|列車號|\btrain id\b", re.IGNORECASE),
+    "car": re.compile(
+        r"\b(?:black|white|red|blue|grey|gray|yellow|silver)\s+(?:\w+\s+)?(?:car|toyota|ford|audi|bmw|"
+        r"honda|tesla|volvo|skoda|volkswagen|lexus|kia|hyundai|mercedes)|"
+        r"[黑白红紅蓝藍灰黄黃银銀]色的?.{0,6}(?:车|車|丰田|豐田|福特|奥迪|奧迪|宝马|寶馬|本田|特斯拉|沃尔沃|"
+        r"沃爾沃|斯柯达|大众|大眾|雷克萨斯|起亚|现代|奔驰|賓士)|车型|車型|\bcar type\b",
+        re.IGNORECASE),
+    "price": re.compile(
+        r"[¥￥$£€]\s*\d|\d+(?:\.\d+)?\s*(?:元|块|塊|英镑|英鎊|镑|磅|美元|欧元|rmb|yuan|pounds?|gbp|dollars?|"
+        r"usd|eur)|免费|免費|\bfree\b|票价|票價|价格|價格|价钱|價錢|人均|门票|門票|\bprice\b|\bcost\b|"
+        r"\bfee\b|\bfare\b",
+        re.IGNORECASE),
+    "price_range": re.compile(
+        r"便宜|昂贵|昂貴|价格适中|價格適中|适中|適中|中等价位|高档|高檔|\bcheap\b|\bexpensive\b|"
+        r"\bmoderate(?:ly)?\b|\bprice range\b",
+        re.IGNORECASE),
+    "clock": re.compile(
+        r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}\s*(?:点|點)(?:\d{1,2}分)?|\b\d{1,2}\s*(?:am|pm)\b|营业时间|營業時間|"
+        r"\bleaves?\b|\bdepart|\barriv|出发|出發|到达|到達|离开|離開",
+        re.IGNORECASE),
+    "duration": re.compile(
+        r"\d+(?:\.\d+)?\s*(?:分钟|分鐘|小时|小時|个小时|個小時|天)|[一二三四五六七八九十两兩半]+\s*(?:分钟|分鐘|"
+        r"小时|小時|个小时|個小時)|\b\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|hrs?)\b|游玩时间|遊玩時間|"
+        r"行程|车程|車程|\btravel time\b|\bduration\b|\btakes?\b",
+        re.IGNORECASE),
+    "day": re.compile(
+        r"星期[一二三四五六日天]|周[一二三四五六日天]|週[一二三四五六日天]|\b(?:monday|tuesday|wednesday|"
+        r"thursday|friday|saturday|sunday)\b",
+        re.IGNORECASE),
+    "address": re.compile(
+        r"地址|位于|位於|.{1,12}(?:路|街|胡同|大道|巷|里)\d*号?|\d+号|\d+號|\baddress\b|\bstreet\b|\broad\b|"
+        r"\blane\b|\bavenue\b|\bhill\b|\bparkside\b|\blocated (?:at|on)\b",
+        re.IGNORECASE),
+    "area": re.compile(
+        r"[东南西北東]部|市中心|中心|城北|城南|城东|城東|城西|(?:东|西|南|北|朝阳|朝陽|海淀|丰台|豐台|东城|東城|"
+        r"西城|石景山|通州|昌平|大兴|大興|顺义|順義|怀柔|懷柔|密云|密雲|延庆|延慶|房山|门头沟|門頭溝|平谷)区|"
+        r"\b(?:north|south|east|west|centre|center|downtown)\b|\barea\b",
+        re.IGNORECASE),
+    "rating": re.compile(
+        r"\d(?:\.\d)?\s*(?:星|颗星|顆星|分)|[一二三四五]\s*(?:星|颗星|顆星)|星级|星級|评分|評分|"
+        r"\b\d(?:\.\d)?[- ]stars?\b|\b(?:one|two|three|four|five)[- ]stars?\b|\brating\b|\brated\b",
+        re.IGNORECASE),
+    "amenity": re.compile(
+        r"网络|網絡|无线|無線|wifi|wi-fi|停车|停車|暖气|暖氣|早餐|空调|空調|洗衣|泳池|健身|接机|接機|行李|会议室|會議室|"
+        r"\binternet\b|\bparking\b|\bbreakfast\b",
+        re.IGNORECASE),
+    "food": re.compile(
+        r"菜|料理|小吃|烤鸭|烤鴨|火锅|火鍋|烧烤|燒烤|自助|\b(?:food|cuisine|dishes|serves?|british|chinese|"
+        r"indian|italian|european|thai|french|asian|korean|mexican|japanese|spanish|vegetarian|"
+        r"mediterranean|turkish|gastropub|seafood|lebanese|african|portuguese|international)\b",
+        re.IGNORECASE),
+    "count": re.compile(
+        r"\d+\s*(?:家|个|個|所|间|間|条|條|种|種|趟|班|列)|[两兩二三四五六七八九十几幾]+\s*(?:家|所|间|間|趟|班|列)|"
+        r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many)\s+(?:options|results|"
+        r"entries|places|restaurants|hotels|guesthouses|trains|attractions|colleges|museums|choices)\b",
+        re.IGNORECASE),
+    "none_found": re.compile(
+        r"没有找到|沒有找到|没有符合|沒有符合|没有查到|沒有查到|找不到|没有(?:这样|這樣|满足|滿足)|无法|無法|"
+        r"抱歉|报歉|不好意思|遗憾|遺憾|不提供|没有哦|\bsorry\b|\bunfortunately\b|\bno (?:\w+ )?(?:available|"
+        r"matches|results)\b|\bthere (?:are|is) no\b|\bcould ?n[o']t find\b|\bunable\b|\bnot available\b|"
+        r"\bdoes ?n[o']t have\b|\bno entries\b",
+        re.IGNORECASE),
+    "yes_no": _ANSWER_RULES["yes_no"],
+    "asks_back": _ANSWER_RULES["asks_back"],
+}
+
+VALUE_KINDS: tuple[str, ...] = tuple(_VALUE_RULES)
+
 EXPECTED_ANSWERS: Mapping[str, frozenset[str]] = {
     "why": frozenset({"reason"}),
     "how_much": frozenset({"price"}),
@@ -160,6 +249,21 @@ def answer_types(text: str) -> frozenset[str]:
         return frozenset()
     s = text.strip()
     return frozenset(name for name, pattern in _ANSWER_RULES.items() if pattern.search(s))
+
+
+def value_kinds(text: str) -> frozenset[str]:
+    """The kinds of value ``text`` carries (any of :data:`VALUE_KINDS`).
+
+    Example:
+        >>> sorted(value_kinds("The phone number is 01223362433 and the postcode is cb21qy."))
+        ['phone', 'postcode']
+        >>> sorted(value_kinds("抱歉，没有找到符合条件的餐馆。"))
+        ['none_found']
+    """
+    if not isinstance(text, str) or not text.strip():
+        return frozenset()
+    s = text.strip()
+    return frozenset(name for name, pattern in _VALUE_RULES.items() if pattern.search(s))
 
 
 def type_agreement(question: str, reply: str) -> bool | None:
