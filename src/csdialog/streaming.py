@@ -159,17 +159,14 @@ def stream_pipeline(
     redact_patterns: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """See :meth:`csdialog.pipeline.Pipeline.stream`."""
-    from csdialog.alerts import Alert, complaint_risk, repeat_contacts
-    from csdialog.answers import AnswerLogicMatcher
-    from csdialog.viewpoints import Question, ViewpointClusterer, extract_questions, normalize_question
-
     src = Path(source)
     if not src.is_file():
         raise ValidationError(f"stream() reads a chat file twice; {str(src)!r} is not a file")
     folder = Path(out)
     parts = folder / _PARTS
     # through JSON, so that it compares equal to the one read back from progress.json
-    fp = json.loads(json.dumps(_fingerprint(pipe, src, pipe.chunk_size, question_sample, report_sample)))
+    fp = json.loads(json.dumps(
+        _fingerprint(pipe, src, pipe.chunk_size, question_sample, report_sample)))
     state: dict[str, Any] = {}
     state_path = folder / _STATE
     if resume and state_path.is_file():
@@ -183,13 +180,32 @@ def stream_pipeline(
         shutil.rmtree(parts, ignore_errors=True)
         state = {"fingerprint": fp, "chunks_done": 0, "pass1": None}
     parts.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    # the embedding cache only needs to span a chunk and the viewpoint fit: cap it
+    cache_cap = getattr(pipe.encoder, "max_entries", None)
+    if cache_cap is not None:
+        pipe.encoder.max_entries = min(cache_cap, max(question_sample, 50 * pipe.chunk_size))
+    try:
+        return _run(pipe, src, folder, parts, state, state_path, t0, columns, encoding,
+                    question_sample, report_sample, report, redact, redact_patterns)
+    finally:
+        if cache_cap is not None:
+            pipe.encoder.max_entries = cache_cap
+
+
+def _run(pipe: Pipeline, src: Path, folder: Path, parts: Path, state: dict[str, Any], state_path: Path,
+         t0: float, columns: Mapping[str, Any] | None, encoding: str, question_sample: int,
+         report_sample: int, report: bool, redact: bool,
+         redact_patterns: Mapping[str, str] | None) -> dict[str, Any]:
+    from csdialog.alerts import Alert, complaint_risk, repeat_contacts
+    from csdialog.answers import AnswerLogicMatcher
+    from csdialog.viewpoints import Question, ViewpointClusterer, extract_questions, normalize_question
 
     def save_state() -> None:
         tmp = state_path.with_name(_STATE + ".tmp")
         tmp.write_text(json.dumps(state, ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(tmp, state_path)
 
-    t0 = time.perf_counter()
     clusterer: Any = None
     # ---------------------------------------------------------------- pass 1: samples
     if state["pass1"] is None:
