@@ -77,6 +77,7 @@ def main() -> None:
     ap.add_argument("--turns", type=int, nargs="+", default=[20_000, 100_000, 400_000])
     ap.add_argument("--only", choices=["run", "stream"], default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    ap.add_argument("--name", default="memory", help="results file name (without extension)")
     args = ap.parse_args()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,7 +99,7 @@ def main() -> None:
                 else:
                     rows.append(Row(f"{n:,} turns", f"Pipeline.{mode}", "hashing-256",
                                     {"error": str(res)[:200]}))
-    write_results("memory", rows, args.out, seed=0,
+    write_results(args.name, rows, args.out, seed=0,
                   config={"steps": list(STEPS), "chunk_size": 256, "question_sample": 20_000,
                           "report_sample": 2_000},
                   summary="Peak resident memory of one process running the pipeline on a chat file "

