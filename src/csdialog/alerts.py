@@ -49,7 +49,7 @@ ESCALATION = re.compile(
 )
 NEGATIVE = frozenset({"angry", "dissatisfied", "disappointed"})
 
-# signal weights of the noisy-OR (documented in docs/answers.md)
+# signal weights of the noisy-OR (documented in docs/inspection.md)
 WEIGHTS: Mapping[str, float] = {
     "escalation": 0.75,
     "complaint_intent": 0.6,

@@ -173,13 +173,24 @@ def _compile(pattern: str, rule_id: str, what: str) -> re.Pattern[str]:
         raise ValidationError(f"rule {rule_id!r}: {what} is not a valid regular expression ({exc})") from None
 
 
+def _phrase_regex(phrase: str) -> str:
+    """A phrase as a regex: Latin words match as whole words ("hi" not inside "this")."""
+    body = re.escape(phrase)
+    if phrase[:1].isascii() and phrase[:1].isalnum():
+        body = r"\b" + body
+    if phrase[-1:].isascii() and phrase[-1:].isalnum():
+        body += r"\b"
+    return body
+
+
 def _phrases(phrases: object, rule_id: str) -> re.Pattern[str]:
     if isinstance(phrases, str) or not isinstance(phrases, Iterable):
         raise ValidationError(f"rule {rule_id!r}: phrases must be a list of strings, got {phrases!r:.60}")
     items = [str(p) for p in phrases if str(p).strip()]
     if not items:
         raise ValidationError(f"rule {rule_id!r}: phrases is empty")
-    return re.compile("|".join(re.escape(p) for p in sorted(items, key=len, reverse=True)), re.IGNORECASE)
+    return re.compile("|".join(_phrase_regex(p) for p in sorted(items, key=len, reverse=True)),
+                      re.IGNORECASE)
 
 
 class PhraseRule(Rule):
@@ -189,7 +200,7 @@ class PhraseRule(Rule):
     def __init__(self, rule_id: str, *, phrases: Sequence[str] = (), patterns: Sequence[str] = (),
                  within: int | None = None, what: str = "phrase", **kw: Any) -> None:
         super().__init__(rule_id, **kw)
-        alts = [re.escape(p) for p in phrases if str(p).strip()] + [p for p in patterns if p.strip()]
+        alts = [_phrase_regex(p) for p in phrases if str(p).strip()] + [p for p in patterns if p.strip()]
         if not alts:
             raise ValidationError(f"rule {rule_id!r}: give phrases or patterns")
         self.pattern = _compile("|".join(alts), rule_id, "phrases/patterns")
@@ -217,13 +228,14 @@ class ForbiddenPhrasesRule(Rule):
     ) -> None:
         super().__init__(rule_id, **kw)
         self.pattern = _phrases(phrases, rule_id)
-        self.max_deduct = max_deduct
+        self.max_deduct = None if max_deduct is None else float(max_deduct)
 
     def evaluate(self, view: DialogueView) -> tuple[bool | None, str, Sequence[int], Sequence[str]]:
-        hits = [(i, t, m.group(0)) for i, t in view.agent_turns() if (m := self.pattern.search(t))]
+        hits = [(i, t, [m.group(0) for m in self.pattern.finditer(t)]) for i, t in view.agent_turns()]
+        hits = [h for h in hits if h[2]]
         if not hits:
             return True, "no forbidden phrase", (), ()
-        return (False, "forbidden phrase(s): " + ", ".join(dict.fromkeys(h[2] for h in hits)),
+        return (False, "forbidden phrase(s): " + ", ".join(dict.fromkeys(p for h in hits for p in h[2])),
                 [h[0] for h in hits], [h[1] for h in hits])
 
     def _deduction(self, passed: bool | None, turns: Sequence[int]) -> float:
@@ -238,7 +250,7 @@ class AnsweredRule(Rule):
 
     def __init__(self, rule_id: str, *, max_deduct: float | None = None, **kw: Any) -> None:
         super().__init__(rule_id, **kw)
-        self.max_deduct = max_deduct
+        self.max_deduct = None if max_deduct is None else float(max_deduct)
 
     def evaluate(self, view: DialogueView) -> tuple[bool | None, str, Sequence[int], Sequence[str]]:
         if view.checks is None:
@@ -260,8 +272,8 @@ class AnsweredRule(Rule):
 
 
 _COMPLAINT = re.compile(
-    r"投诉|投訴|差评|差評|12315|举报|舉報|曝光|消协|消協|退款|太差|垃圾|气死|氣死|什么态度|什麼態度|"
-    r"\bcomplain|\bterrible\b|\bawful\b|\bunacceptable\b|\bridiculous\b|\bmanager\b|\brefund\b|"
+    r"投诉|投訴|差评|差評|12315|举报|舉報|曝光|消协|消協|太差|垃圾|气死|氣死|什么态度|什麼態度|"
+    r"\bcomplain|\bterrible\b|\bawful\b|\bunacceptable\b|\bridiculous\b|\bmanager\b|"
     r"\bworst\b|\bfed up\b|\bfurious\b",
     re.IGNORECASE,
 )

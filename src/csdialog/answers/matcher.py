@@ -306,6 +306,8 @@ class AnswerLogicMatcher:
             reason = "answered" + (f" with logic {logic.logic_id}" if logic else "")
         elif missing:
             reason = f"reply lacks required keywords: {', '.join(missing)}"
+        elif agrees is False and logic is not None and logic.answer_type is not None:
+            reason = f"logic {logic.logic_id} expects a {logic.answer_type}; the reply gives none"
         elif agrees is False:
             reason = f"a {qtype} question, but the reply gives no {'/'.join(sorted(expected))}"
         elif logic is not None:

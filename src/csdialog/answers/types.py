@@ -79,7 +79,7 @@ _ANSWER_RULES: Mapping[str, re.Pattern[str]] = {
     "reason": re.compile(
         r"因为|因為|由于|由於|所以|原因|是因为|之所以|成分|成本|含有|添加了|\bbecause\b|\bsince\b|"
         r"\bdue to\b|\bas a result\b|\bthat'?s why\b|\bthe reason\b|\bso that\b|\bwhich is why\b|"
-        r"\bcontains?\b|\bmade (?:of|with)\b|\bmaterials?\b|\bcosts? more\b",
+        r"\bcontains?\b|\bmade (?:of|with)\b|\bmaterials?\b|\bcosts? (?:a lot |much |so much |a bit )?more\b",
         re.IGNORECASE),
     "price": re.compile(
         r"[¥￥$£€]\s*\d|\d+(?:\.\d+)?\s*(?:元|块|塊|英镑|英鎊|镑|美元|欧元|rmb|yuan|pounds?|gbp|"
