@@ -18,6 +18,10 @@ Parts (``--part``, several allowed):
 * ``challenge``: the hand-written service challenge set (``tests/data/emotion_challenge.jsonl``):
   sarcastic vs sincere thanks accuracy, emotion accuracy per category; the default model,
   the same model read without context, and a model trained on public data only.
+* ``samplechats``: the hand-written sample chats (``examples/data/sample_chats.jsonl``): of
+  the 25 chats that end in sincere thanks, how many get a customer turn flagged sarcastic
+  (false alarms); of the 10 that end in sarcastic thanks, how many are caught (lists in
+  ``examples/data/README.md``). Every customer turn is classified with its 3 previous turns.
 
     python benchmarks/bench_emotion.py --part challenge sarcasm cped goemotions
 """
@@ -43,6 +47,15 @@ from _harness import Row, write_results  # noqa: E402
 
 SEED = 0
 CHALLENGE = ROOT / "tests" / "data" / "emotion_challenge.jsonl"
+SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
+#: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
+SINCERE_CHATS = tuple(
+    [f"zh-00{n}" for n in ("01", "06", "10", "11", "15", "19", "25", "26", "30", "31", "33", "40")]
+    + ["tw-0001", "tw-0003"]
+    + [f"en-00{n}" for n in ("01", "06", "10", "11", "13", "14", "15", "17", "19")]
+    + ["mix-0001", "mix-0003"])
+SARCASTIC_CHATS = ("zh-0004", "zh-0014", "zh-0022", "zh-0032", "zh-0043", "tw-0004", "en-0004",
+                   "en-0007", "en-0016", "mix-0002")
 
 
 def _encoder() -> DiskCachedEncoder:
@@ -122,6 +135,44 @@ def part_challenge(root: str | None, args: Any) -> list[Row]:
                    _challenge_scores(public, rows, 3), round(time.perf_counter() - t0, 1)))
     enc.save()
     return out
+
+
+def _samplechat_scores(clf: Any, chats: dict[str, Any]) -> dict[str, Any]:
+    ids = list(SINCERE_CHATS) + list(SARCASTIC_CHATS)
+    preds = clf.classify([chats[i] for i in ids])  # customer and agent turns, in order
+    flagged: dict[str, list[bool]] = {}
+    k = 0
+    for i in ids:
+        flags = []
+        for t in chats[i].turns:
+            if t.role in ("customer", "agent"):
+                if t.role == "customer":
+                    flags.append(preds[k].sarcastic)
+                k += 1
+        flagged[i] = flags
+    assert k == len(preds)
+    return {"sincere_flagged": sum(any(flagged[i]) for i in SINCERE_CHATS),
+            "sincere_last_flagged": sum(flagged[i][-1] for i in SINCERE_CHATS),
+            "sarcastic_caught": sum(any(flagged[i]) for i in SARCASTIC_CHATS),
+            "sarcastic_last_caught": sum(flagged[i][-1] for i in SARCASTIC_CHATS),
+            "customer_turns_flagged": sum(sum(f) for f in flagged.values())}
+
+
+def part_samplechats(root: str | None, args: Any) -> list[Row]:
+    from csdialog.dialogue import Dialogue, Turn
+
+    chats = {}
+    for line in SAMPLE_CHATS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            chats[r["dialogue_id"]] = Dialogue(r["dialogue_id"], [
+                Turn(t["role"], t["text"]) for t in r["turns"]])
+    enc = _encoder()
+    m = _samplechat_scores(_default(enc), chats)
+    enc.save()
+    return [Row("sample chats", "default model (window 3)", "e5-small", m,
+                notes=f"{len(SINCERE_CHATS)} sincere-thanks chats, {len(SARCASTIC_CHATS)} "
+                      "sarcastic-thanks chats; any customer turn / the last one")]
 
 
 def part_sarcasm(root: str | None, args: Any) -> list[Row]:
@@ -372,7 +423,7 @@ def part_goemotions(root: str | None, args: Any) -> list[Row]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", nargs="+", default=["challenge", "sarcasm", "cped", "goemotions"],
-                    choices=["challenge", "sarcasm", "cped", "goemotions"])
+                    choices=["challenge", "sarcasm", "cped", "goemotions", "samplechats"])
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "emotion_confusion.png"))

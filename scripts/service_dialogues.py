@@ -124,29 +124,235 @@ APOLOGIES = {
     "en": ["I'm so sorry for the inconvenience", "My apologies, that was our mistake", "Sorry to keep you waiting"],
 }
 
+# ---------------------------------------------------------------- hard cases (version 2)
+# More problems, each with replies that fail and replies that settle it; the held-out split
+# (``split="heldout"``) keeps every fourth problem of each bank out of ``split="train"`` so
+# that choices (features, threshold) are judged on problems the model has not seen.
+MORE_PROBLEMS: dict[str, list[tuple[str, list[str], list[str]]]] = {
+    "zh": [
+        ("买的耳机左耳没有声音", ["可能是您使用不当造成的", "耳机属于易损品,不支持售后", "建议您重启一下手机试试"],
+         ["已经给您登记换货,新耳机今天发出", "确认是质量问题,直接给您退款了", "给您补发了一副新的,旧的不用寄回"]),
+        ("衣服洗了一次就掉色严重", ["掉色是正常现象", "洗涤方式不对我们不负责", "超过七天了没法处理"],
+         ["给您申请了全额退款,衣服不用退回", "已经给您换一件新的,今天发货", "给您补偿了五十元,已经打到账户"]),
+        ("会员续费扣了两次钱", ["重复扣款需要您去银行查询", "系统扣款不会出错的", "请提供银行流水,我们再研究"],
+         ["核实了,多扣的那笔已经原路退回", "重复的费用已经给您退掉了,三分钟内到账", "已经撤销了第二笔扣款"]),
+        ("买的蛋糕送来已经压坏了", ["配送过程难免有磕碰", "蛋糕类商品不支持退换", "您可以找骑手协商"],
+         ["马上给您重新做一个送过去,半小时到", "已经给您全额退款,再送您一张优惠券", "已安排重新配送,费用我们承担"]),
+        ("快递员没打电话就把包裹放门口丢了", ["放门口是快递公司的规定", "丢件的事找快递公司", "我们这边没有办法核实"],
+         ["已经给您重新发一份,明天送到", "核实后已经全额赔付给您", "补发的包裹已经出库,单号发您了"]),
+        ("账号被锁了登不上去", ["账号锁定后需要等七天自动解锁", "这个是安全机制,没办法", "请您自己找回密码"],
+         ["已经帮您解锁了,现在可以登录", "身份核实通过,账号已恢复正常", "帮您重置好了,新密码发到手机上了"]),
+        ("预约的安装师傅一直没来", ["师傅都很忙,请您再等等", "安装是第三方负责的", "请您重新预约"],
+         ["师傅已经在路上了,二十分钟到", "重新给您安排了师傅,今天下午两点上门", "已经联系好了,明早九点准时上门"]),
+        ("发票开错了抬头", ["发票开出后不能修改", "请您自己联系财务", "这个我们处理不了"],
+         ["已经给您重新开好了,发到邮箱了", "作废重开了,新发票已经发送", "改好了,电子发票五分钟内发您"]),
+        ("我买的东西第二天就降价了", ["价格波动是正常的", "已经下单的不能保价", "活动规则就是这样"],
+         ["已经给您退了差价,三十元到账了", "帮您申请了价保,差价已经退回", "给您补了差价,请查收"]),
+        ("话费充值了一直没到账", ["充值高峰期请耐心等待", "可能是您号码输错了", "我们这边显示成功了"],
+         ["查到了,已经给您补充值成功", "充值已经到账了,您刷新一下", "帮您退回了充值款并重新充好了"]),
+    ],
+    "zh-tw": [
+        ("耳機左邊沒有聲音", ["可能是您使用不當", "耳機屬於消耗品,不提供售後", "請您重開機試試看"],
+         ["已經幫您登記換貨,新的今天寄出", "確認是品質問題,直接幫您退款了", "幫您補寄一副新的,舊的不用寄回"]),
+        ("外送等了一個多小時還沒到", ["尖峰時段請您見諒", "外送員也很辛苦,請再等等", "這個我們管不到"],
+         ["已經幫您全額退款,餐點也馬上送到", "已經聯絡外送員,五分鐘內到,另外補償您一張折價券", "已經重新安排送餐並退款"]),
+        ("優惠碼一直不能用", ["優惠碼有使用規則,請自行查看", "這是系統問題,我們沒辦法", "請稍後再試"],
+         ["幫您重新發了一組,現在可以用了", "已經手動幫您折扣了", "問題已修復,現在可以正常使用"]),
+        ("會員被重複扣款", ["重複扣款請您去問銀行", "系統不會出錯的", "請提供銀行明細,我們再研究"],
+         ["核對過了,多扣的已經退回", "重複的費用已經幫您退掉", "已經取消第二筆扣款了"]),
+        ("訂單被取消了,為什麼", ["系統自動取消的,我們也不知道", "請您重新下單", "這個沒辦法恢復"],
+         ["查到了,已經幫您恢復訂單並正常出貨", "是系統誤判,訂單已恢復,再送您一張券", "訂單已恢復,價格不變"]),
+        ("帳號被鎖住登不進去", ["帳號鎖定後要等七天", "這是安全機制,沒辦法", "請您自己重設密碼"],
+         ["已經幫您解鎖了,現在可以登入", "身分核對通過,帳號已恢復", "幫您重設好了,新密碼已傳到手機"]),
+    ],
+    "en": [
+        ("My headphones stopped working on the left side", ["That's probably user damage", "Headphones aren't covered after opening", "Have you tried restarting your phone?"],
+         ["I've logged an exchange, new ones ship today", "It's a known defect, I've refunded you in full", "A new pair is on its way, no need to return the old ones"]),
+        ("The sweater lost its colour after one wash", ["Some fading is normal", "We aren't responsible for washing damage", "It's past the 7-day window"],
+         ["I've refunded you in full, keep the sweater", "A new one ships today", "I've credited 20 dollars to your account"]),
+        ("I was billed twice for my subscription", ["Please ask your bank about duplicate charges", "Our system doesn't make billing errors", "Send us a bank statement and we'll look into it eventually"],
+         ["Confirmed, the second charge has been reversed", "The duplicate charge is refunded, it'll show in minutes", "I've cancelled the extra payment"]),
+        ("The cake arrived completely squashed", ["Minor damage happens in transit", "Cakes can't be returned", "Please take it up with the driver"],
+         ["A fresh one is being made and will be there in 30 minutes", "Full refund done, plus a voucher for next time", "I've arranged a new delivery at our cost"]),
+        ("The courier left my parcel outside and it's gone", ["Leaving it at the door is the courier's policy", "Lost parcels are the courier's responsibility", "We can't verify that"],
+         ["I've sent a new one, it arrives tomorrow", "I've checked and refunded you in full", "The replacement has shipped, here's the tracking number"]),
+        ("My account is locked and I can't log in", ["Locked accounts unlock automatically after 7 days", "It's a security feature, nothing I can do", "Please reset your password yourself"],
+         ["I've unlocked it, you can log in now", "Your identity is verified and the account is restored", "Done, a new temporary password is on your phone"]),
+        ("The installer never showed up", ["Our technicians are very busy, please wait", "Installation is handled by a third party", "Please book again"],
+         ["The technician is on the way and will be there in 20 minutes", "I've booked a new technician for 2 pm today", "All set, someone is coming at 9 tomorrow morning"]),
+        ("The invoice has the wrong company name", ["Invoices can't be changed once issued", "Please contact accounting yourself", "We can't do anything about that"],
+         ["I've reissued it, it's in your inbox", "Corrected, the new invoice has been sent", "Fixed, you'll get the new PDF in five minutes"]),
+        ("The price dropped the day after I bought it", ["Prices change all the time", "Completed orders aren't price-matched", "That's how promotions work"],
+         ["I've refunded the difference, 30 dollars", "Price protection applied, the difference is back on your card", "Done, you've been credited the difference"]),
+        ("My top-up still hasn't arrived", ["Top-ups can be slow at peak times", "You probably typed the wrong number", "It shows as successful on our side"],
+         ["Found it, the top-up has now gone through", "The credit is on your line now, please refresh", "I've refunded it and topped you up again"]),
+    ],
+}
+
+# Product questions: answers that give the customer what they asked, and dodges that do not.
+QUESTIONS: dict[str, list[tuple[str, list[str], list[str]]]] = {
+    "zh": [
+        ("这款精华孕妇可以用吗", ["可以的,成分温和无刺激,孕期也能放心用", "里面不含水杨酸和视黄醇,孕妇可以用"],
+         ["每个人情况不同,您自己判断哦", "这个不好说,建议您问医生", "请看商品详情页"]),
+        ("这两款手机有什么区别", ["贵的那款多了长焦镜头和更大的电池,拍远景更清楚", "主要区别是芯片和屏幕,贵的那款打游戏更流畅"],
+         ["都是很好的产品,看您喜欢哪个", "详情请看参数页", "价格不同,配置也不同"]),
+        ("这件外套170穿什么码", ["170的话建议选M码,喜欢宽松可以选L", "按尺码表,您这个身高穿M刚好"],
+         ["尺码因人而异,您自己对照尺码表", "每个人穿着感受不一样,没法推荐", "看您自己的喜好"]),
+        ("为什么这款比那款贵那么多", ["因为这款用的是进口原料,成本高很多", "贵的那款加了专利成分,提取工艺复杂所以贵一些"],
+         ["定价是公司决定的,我们也不清楚", "一分钱一分货嘛", "价格以页面为准哦"]),
+        ("这个面霜油皮能用吗", ["能用的,质地清爽不油腻,油皮夏天也适合", "这款是啫喱质地,油皮用着不闷"],
+         ["不同肤质感受不同哦", "您可以买来试试看", "这个因人而异"]),
+        ("洗碗机要不要预留水管", ["需要预留进水和排水口,师傅上门会帮您接好", "要的,装在水槽旁边最方便,安装免费"],
+         ["这个您问一下装修师傅", "看您家的情况", "请参考说明书"]),
+    ],
+    "zh-tw": [
+        ("這款精華孕婦可以用嗎", ["可以的,成分溫和無刺激,孕期也能安心使用", "裡面不含水楊酸和A醇,孕婦可以用"],
+         ["每個人狀況不同,請自行判斷", "這個不好說,建議您問醫生", "請看商品頁面"]),
+        ("這兩支手機差在哪裡", ["貴的那支多了長焦鏡頭和更大的電池", "主要差在晶片和螢幕,貴的那支玩遊戲更順"],
+         ["兩支都很好,看您喜歡哪個", "詳細請看規格頁", "價格不同,規格也不同"]),
+        ("這件外套170要穿什麼尺寸", ["170建議穿M,喜歡寬鬆可以選L", "依照尺寸表,您的身高穿M剛好"],
+         ["尺寸因人而異,請自行對照尺寸表", "每個人穿起來感覺不同,沒辦法推薦", "看您自己的喜好"]),
+    ],
+    "en": [
+        ("Is this serum safe during pregnancy?", ["Yes, it has no retinol or salicylic acid, so it's fine during pregnancy", "It's fragrance-free and pregnancy-safe, many of our customers use it"],
+         ["Everyone is different, you'll have to decide", "Hard to say, ask a doctor", "Please see the product page"]),
+        ("What's the difference between these two laptops?", ["The pricier one has a brighter screen and twice the battery life", "The main difference is the chip, the Pro one handles video editing much faster"],
+         ["Both are great products, it depends on you", "Please check the spec sheet", "They have different prices and different specs"]),
+        ("What size should I get if I'm 5'7\"?", ["At 5'7\" a medium fits best, go large if you like it loose", "Going by the chart, a medium is right for your height"],
+         ["Sizing varies, please check the chart yourself", "Everyone fits differently, I can't recommend", "It's up to your preference"]),
+        ("Why does this one cost so much more?", ["It uses imported materials that cost a lot more to produce", "It has a patented ingredient that's expensive to extract"],
+         ["Prices are set by head office, I don't know", "You get what you pay for", "The price is as shown on the page"]),
+        ("Does the dishwasher need a separate water line?", ["Yes, it needs an inlet and a drain, our installer connects both for free", "It does, and the installer will set it up at no extra cost"],
+         ["Ask your plumber", "Depends on your kitchen", "Please refer to the manual"]),
+    ],
+}
+
+# Agent replies that sound sorry or busy but change nothing (sarcasm bait), per language.
+EMPTY_SORRY = {
+    "zh": ["非常抱歉给您带来不便,但这个我们也没有办法", "理解您的心情,不过规定就是这样", "抱歉,已经给您反馈了,请耐心等待结果",
+           "很抱歉,这个问题我们会记录下来的", "亲亲,您的心情我们理解,请再等等哦"],
+    "zh-tw": ["非常抱歉造成不便,但這個我們也沒辦法", "理解您的心情,不過規定就是這樣", "抱歉,已經幫您反映了,請耐心等候"],
+    "en": ["I'm sorry for the inconvenience, but there's nothing we can do", "I understand your frustration, but that's the policy",
+           "Sorry, I've passed on your feedback, please wait for an update", "We apologise, your comment has been noted",
+           "I hear you, but you'll just have to wait"],
+}
+
+# Customer turns that push back after a failed reply (the problem may still get solved).
+PUSHBACK = {
+    "zh": ["我已经等了很久了,能不能认真处理一下", "你这么说等于没说啊", "这不是我的问题吧,你们得负责", "我都问了三次了", "请你们给个解决办法"],
+    "zh-tw": ["我已經等很久了,可以認真處理嗎", "你這樣說等於沒說", "這不是我的問題,你們要負責"],
+    "en": ["I've been waiting for ages, can you actually do something?", "That doesn't help at all", "This isn't my fault, you need to sort it out",
+           "This is the third time I'm asking", "I need an actual solution please"],
+}
+
+# Polite openings agents add to any reply, good or bad.
+OPENERS = {
+    "zh": ["", "", "亲,", "您好,", "亲亲,", "好的亲,"],
+    "zh-tw": ["", "", "您好,", "親,"],
+    "en": ["", "", "Hi there, ", "Thanks for waiting. ", "Hello! "],
+}
+CLOSERS = {
+    "zh": ["", "", "", "还有什么可以帮您的吗?", "祝您生活愉快~"],
+    "zh-tw": ["", "", "還有什麼需要幫忙的嗎?"],
+    "en": ["", "", "", " Anything else I can help with?", " Have a nice day!"],
+}
+
+# Closings only a satisfied customer writes after a long fight, and ones only an unhappy one
+# writes; most closings still come from ``THANKS`` (shared by both kinds).
+THANKS_SINCERE = {
+    "zh": ["终于解决了,谢谢你", "总算搞定了,太感谢了", "虽然等了很久,不过还是谢谢你", "辛苦了,谢谢", "好的,那我等着,谢谢"],
+    "zh-tw": ["終於解決了,謝謝你", "雖然等了很久,還是謝謝你", "辛苦了,謝謝"],
+    "en": ["finally, thank you", "took a while but thanks for sorting it", "ok great, appreciate it", "thanks for your patience with me", "that's a relief, thanks"],
+}
+THANKS_SARCASTIC = {
+    "zh": ["呵呵,谢谢你啊", "真是太感谢你了呢", "好的呢,谢谢您嘞", "谢谢啊,你们可真行", "行吧,真是谢谢了"],
+    "zh-tw": ["呵呵,謝謝你喔", "真是太感謝你了呢", "好喔,真是謝謝了"],
+    "en": ["wow, thanks so much", "great, really helpful, thanks", "oh perfect, thank you so much", "thanks, very helpful indeed", "brilliant, thanks a lot"],
+}
+
 NEGATIVE = ("angry", "dissatisfied", "disappointed")
+SINCERE = ("grateful", "grateful", "grateful", "satisfied")
+SPLITS = ("all", "train", "heldout")
 
 
-def generate(n: int, seed: int = 0) -> list[dict[str, Any]]:
+def _in_split(index: int, split: str) -> bool:
+    return split == "all" or (index % 4 == 3) == (split == "heldout")
+
+
+def _bank(lang: str, split: str, banks: dict[str, list[Any]]) -> list[Any]:
+    rows = banks.get(lang, [])
+    return [r for i, r in enumerate(rows) if _in_split(i, split)]
+
+
+def _agent(rng: random.Random, lang: str, text: str) -> dict[str, str]:
+    return {"role": "agent", "text": rng.choice(OPENERS[lang]) + text + rng.choice(CLOSERS[lang])}
+
+
+def _hard_thanks(rng: random.Random, lang: str, failed: bool, split: str) -> dict[str, Any]:
+    """One hard sincere or sarcastic thanks dialogue (version 2 of the generator)."""
+    problems = _bank(lang, split, PROBLEMS) + _bank(lang, split, MORE_PROBLEMS)
+    questions = _bank(lang, split, QUESTIONS)
+    shape = rng.randrange(4)
+    if shape == 3 and questions:  # a product question, answered or dodged
+        q, answers, dodges = rng.choice(questions)
+        turns = [{"role": "customer", "text": q},
+                 _agent(rng, lang, rng.choice(dodges if failed else answers))]
+    else:
+        problem, fails, solves = rng.choice(problems)
+        turns = [{"role": "customer", "text": problem}]
+        if shape == 0:  # a failed round and a push-back first, then the last reply decides
+            turns += [_agent(rng, lang, rng.choice(fails + EMPTY_SORRY[lang])),
+                      {"role": "customer", "text": rng.choice(PUSHBACK[lang])}]
+        if failed:
+            reply = rng.choice(EMPTY_SORRY[lang] if shape == 1 else fails)
+        else:
+            reply = rng.choice(solves)
+            if shape in (1, 2) or rng.random() < 0.3:  # an apology, then the fix
+                reply = rng.choice(APOLOGIES[lang]) + ("," if lang != "en" else ". ") + reply
+        turns.append(_agent(rng, lang, reply))
+    closings = THANKS[lang] * 2 + (THANKS_SARCASTIC if failed else THANKS_SINCERE)[lang]
+    turns.append({"role": "customer", "text": rng.choice(closings)})
+    return {"turns": turns, "emotion": rng.choice(NEGATIVE) if failed else rng.choice(SINCERE),
+            "sarcastic": failed, "lang": lang,
+            "kind": "sarcastic_thanks" if failed else "sincere_thanks"}
+
+
+def generate(n: int, seed: int = 0, *, hard: float = 0.0,
+             split: str = "all") -> list[dict[str, Any]]:
     """``n`` labelled dialogues: a third sarcastic thanks, a third sincere thanks, a third
-    other emotions and agent apologies. Deterministic for a seed."""
+    other emotions and agent apologies. Deterministic for a seed.
+
+    Args:
+        n: number of dialogues.
+        seed: random seed.
+        hard: share of the thanks dialogues drawn from the hard cases (long fights that end
+            well, apologies with and without a fix, answered and dodged product questions,
+            closings that lean one way); ``0`` reproduces version 1 of the generator.
+        split: ``"all"``; ``"train"`` or ``"heldout"`` to keep every fourth problem and
+            question of each bank apart (for tuning on problems the model has not seen).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     rng = random.Random(seed)
+    hard_rng = random.Random(seed + 7919)
     out: list[dict[str, Any]] = []
     langs = ["zh", "zh", "en", "en", "zh-tw"]
     for i in range(n):
         lang = rng.choice(langs)
         kind = i % 3
-        problem, fails, solves = rng.choice(PROBLEMS[lang])
+        problem, fails, solves = rng.choice(_bank(lang, split, PROBLEMS))
         if kind in (0, 1):
             failed = kind == 0
+            if hard and hard_rng.random() < hard:
+                out.append(_hard_thanks(hard_rng, lang, failed, split))
+                continue
             reply = rng.choice(fails if failed else solves)
             turns = [{"role": "customer", "text": problem}, {"role": "agent", "text": reply}]
             if failed and rng.random() < 0.4:  # a second round that fails too
                 turns += [{"role": "customer", "text": problem}, {"role": "agent",
                                                                   "text": rng.choice(fails)}]
             turns.append({"role": "customer", "text": rng.choice(THANKS[lang])})
-            emotion = rng.choice(NEGATIVE) if failed else rng.choice(
-                ("grateful", "grateful", "grateful", "satisfied"))
+            emotion = rng.choice(NEGATIVE) if failed else rng.choice(SINCERE)
             out.append({"turns": turns, "emotion": emotion, "sarcastic": failed,
                         "lang": lang, "kind": "sarcastic_thanks" if failed else "sincere_thanks"})
             continue
@@ -172,8 +378,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--hard", type=float, default=0.0, help="share of hard thanks dialogues")
+    ap.add_argument("--split", default="all", choices=SPLITS)
     args = ap.parse_args()
-    for row in generate(args.n, args.seed):
+    for row in generate(args.n, args.seed, hard=args.hard, split=args.split):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

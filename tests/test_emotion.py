@@ -140,3 +140,30 @@ def test_any_text_in_any_context_gets_a_prediction(texts: list[str], agent: str)
         assert p.label in _EMO_CLF.classes_ and 0.0 <= p.score <= 1.0
         assert p.sarcasm_score is not None and 0.0 <= p.sarcasm_score <= 1.0
         assert p.meant is None or p.sarcastic
+
+
+def test_warm_words_threshold_is_saved_and_old_folders_keep_theirs(tmp_path: Path) -> None:
+    clf = _fit(window=2)
+    assert clf.sarcasm_min_surface_ == 0.35
+    items, _ = _sarcasm_data()
+    folder = clf.save_pretrained(tmp_path / "emo")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["sarcasm_min_surface"] == 0.35
+    assert EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_min_surface_ == 0.35
+    # a folder written before the setting existed loads with the former rule (0.5)
+    del cfg["sarcasm_min_surface"]
+    (folder / "config.json").write_text(json.dumps(cfg))
+    old = EmotionClassifier.from_pretrained(folder, encoder=ENC)
+    assert old.sarcasm_min_surface_ == 0.5
+    strict = [p.sarcastic for p in old.classify(items)]
+    loose = [p.sarcastic for p in clf.classify(items)]
+    assert all(b for a, b in zip(strict, loose, strict=True) if a)  # 0.5 flags a subset
+
+
+def test_no_sarcasm_flag_without_warm_words() -> None:
+    clf = _fit(window=2)
+    clf.sarcasm_threshold_ = 0.0  # every turn passes the sarcasm score
+    ctx = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
+    p_angry, p_thanks = clf.classify([ContextualText("I am furious", ctx),
+                                      ContextualText("thanks a lot", ctx)])
+    assert not p_angry.sarcastic and p_thanks.sarcastic

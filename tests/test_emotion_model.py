@@ -71,4 +71,4 @@ def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) 
     assert [p.to_dict() for p in again.classify([d])] == [p.to_dict() for p in default.classify([d])]
 
 
-THANKS_GUARD = 0.7
+THANKS_GUARD = 0.75
