@@ -281,6 +281,12 @@ def analyze(
         help="Bounded memory for files of any size: two passes, parts written as they finish, "
              "an interrupted run resumes (see docs/pipeline.md).")] = False,
     resume: Annotated[bool, typer.Option(help="With --stream: continue an interrupted run in --out.")] = True,
+    engine: Annotated[str, typer.Option(
+        help="'local' (this process) or 'ray' (a Ray cluster, or a local Ray instance; needs "
+             "pip install 'csdialog[ray]'; see docs/ray.md).")] = "local",
+    ray_address: Annotated[str | None, typer.Option(
+        help="With --engine ray: the cluster to join, e.g. 'auto' or 'ray://head:10001' "
+             "(default: RAY_ADDRESS, else a local instance).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Annotate every turn (emotion, sarcasm, intent), cluster the questions into viewpoints,
@@ -288,13 +294,26 @@ def analyze(
     self-contained report.html into --out."""
     from csdialog.pipeline import Pipeline
 
-    _check_input(chats)
+    if engine not in ("local", "ray"):
+        _fail(f"--engine must be 'local' or 'ray', got {engine!r}")
+    if not (engine == "ray" and chats.is_dir()):  # Ray reads a folder of chat files too
+        _check_input(chats)
     patterns = _patterns(redact_pattern)
     step_list = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
     if encoder != "e5-small" and step_list is None and intent_model is None:
         step_list = ["viewpoints", "answers", "inspection", "alerts"]
         typer.echo(f"note: the shipped emotion model needs e5-small; with --encoder {encoder} the "
                    "emotion step is skipped (pass --emotion-model <folder> trained on it)", err=True)
+    if engine == "ray":
+        if stream:
+            _fail("--stream is for the local engine; --engine ray streams the input through the "
+                  "cluster already")
+        _analyze_on_ray(chats, out, ray_address=ray_address, steps=step_list, encoder=encoder,
+                        emotion_model=emotion_model, intent_model=intent_model, logics=logics,
+                        rules=rules, repeat=repeat, columns=_columns(column), encoding=encoding,
+                        min_cluster_size=min_cluster_size, top=top, max_turn_chars=max_turn_chars,
+                        report=report, redact=redact, patterns=patterns)
+        return
     try:
         pipe = Pipeline(
             step_list, encoder=encoder, emotion_model=emotion_model,
@@ -350,6 +369,50 @@ def analyze(
     if risky:
         typer.echo(f"  high complaint risk: {', '.join(a.dialogue_ids[0] for a in risky[:8])}"
                    + (" ..." if len(risky) > 8 else ""))
+    typer.echo(f"outputs: {', '.join(sorted(paths))} in {out}/")
+
+
+def _analyze_on_ray(
+    chats: Path, out: Path, *, ray_address: str | None, steps: list[str] | None, encoder: str,
+    emotion_model: str, intent_model: Path | None, logics: Path | None, rules: Path | None,
+    repeat: list[str] | None, columns: dict[str, str] | None, encoding: str, min_cluster_size: int,
+    top: int, max_turn_chars: int, report: bool, redact: bool, patterns: dict[str, str] | None,
+) -> None:
+    """``analyze --engine ray``: the same job through :func:`csdialog.ray.analyze`."""
+    from csdialog._optional import require
+
+    try:
+        ray = require("ray", "--engine ray")
+        from csdialog.ray import PipelineSpec
+        from csdialog.ray import analyze as ray_analyze
+
+        spec = PipelineSpec(
+            steps=tuple(steps) if steps is not None else None, encoder=encoder,
+            emotion_model=emotion_model, intent_model=str(intent_model) if intent_model else None,
+            answer_logics=str(logics) if logics else None, inspection_rules=str(rules) if rules else None,
+            repeat_rules=tuple(repeat or ("3/1d", "3/3d")), min_cluster_size=min_cluster_size, top=top,
+            max_turn_chars=max_turn_chars, columns=columns)
+        if not ray.is_initialized():
+            ray.init(address=ray_address, log_to_driver=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = ray_analyze(str(chats), spec, encoding=encoding)
+        for w in caught:
+            if issubclass(w.category, UserWarning) and "csdialog" in str(w.filename):
+                typer.echo(f"note: {w.message}", err=True)
+        s = result.summary
+        r = result.read_report
+        typer.echo(f"{r['source']}: {r['rows_in']} rows in, {r['rows_read']} read, {r['rows_rejected']} "
+                   f"rejected, {r['failed']} failed (see read_report.json and errors.csv)")
+        if not s["annotated"]:
+            _fail(f"no dialogue could be read from {chats}; see read_report.json in {out}")
+        paths = result.save(out, report=report, redact=redact, redact_patterns=patterns)
+    except (CsdialogError, FileNotFoundError, UnicodeDecodeError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{s['dialogues']} dialogues, {s['turns']} turns, {s['questions']} questions -> "
+               f"{s['viewpoints']} viewpoints (+{s['candidate_viewpoints']} candidates); "
+               f"{s['unanswered']} of {s['answer_checks']} questions unanswered; {s['alerts']} alerts "
+               f"({s['seconds']:.1f}s on Ray, {s['ray']['cluster_cpus']:g} CPUs)")
     typer.echo(f"outputs: {', '.join(sorted(paths))} in {out}/")
 
 
