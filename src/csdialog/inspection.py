@@ -533,17 +533,23 @@ class Inspector:
         return out
 
     @staticmethod
+    def rows(results: Sequence[InspectionResult], level: str = "dialogues") -> list[dict[str, Any]]:
+        """Flat table rows: one per dialogue (score, tags) or, with ``level="findings"``, per
+        finding (turns and evidence joined into text)."""
+        if level == "dialogues":
+            return [{"dialogue_id": r.dialogue_id, "score": r.score, "agent": r.agent,
+                     "deductions": len(r.deductions), "tags": ", ".join(r.tags)} for r in results]
+        if level == "findings":
+            return [{"dialogue_id": r.dialogue_id, **f.to_dict(), "turns": ",".join(map(str, f.turns)),
+                     "evidence": " | ".join(f.evidence)} for r in results for f in r.findings]
+        raise ValidationError(f"level must be 'dialogues' or 'findings', got {level!r}")
+
+    @staticmethod
     def to_frame(results: Sequence[InspectionResult], level: str = "dialogues") -> Any:
-        """One row per dialogue (score, tags) or, with ``level="findings"``, per finding."""
+        """:meth:`rows` as a DataFrame."""
         import pandas as pd
 
+        rows = Inspector.rows(results, level)
         if level == "dialogues":
-            return pd.DataFrame([{"dialogue_id": r.dialogue_id, "score": r.score, "agent": r.agent,
-                                  "deductions": len(r.deductions), "tags": ", ".join(r.tags)}
-                                 for r in results],
-                                columns=["dialogue_id", "score", "agent", "deductions", "tags"])
-        if level == "findings":
-            return pd.DataFrame([{"dialogue_id": r.dialogue_id, **f.to_dict(),
-                                  "turns": ",".join(map(str, f.turns)), "evidence": " | ".join(f.evidence)}
-                                 for r in results for f in r.findings])
-        raise ValidationError(f"level must be 'dialogues' or 'findings', got {level!r}")
+            return pd.DataFrame(rows, columns=["dialogue_id", "score", "agent", "deductions", "tags"])
+        return pd.DataFrame(rows)

@@ -320,6 +320,40 @@ class Pipeline:
                 k += 1
         return rows, emotions, intents
 
+    def _analyse_chunk(
+        self, chunk: Sequence[Dialogue], emo: Any, intent: Any, clusterer: Any, matcher: Any,
+        truncated: list[dict[str, Any]],
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Every per-dialogue step on one chunk, with a clusterer fitted beforehand; the
+        rows of each output table. Shared by :meth:`stream` and the Ray engine."""
+        from csdialog.viewpoints import extract_questions
+
+        chunk = [self._cap(d, truncated) for d in chunk]
+        rows, emotions, intents = self._annotate(chunk, emo, intent)
+        by_key = {(r["dialogue_id"], r["turn_index"]): r for r in rows}
+        questions = extract_questions(chunk)
+        assign = clusterer is not None and "viewpoints" in self.steps
+        vids = clusterer.assign([q.text for q in questions]) if assign else [None] * len(questions)
+        q_rows = []
+        for q, vid in zip(questions, vids, strict=True):
+            row = by_key[(q.dialogue_id, q.turn_index)]
+            row["is_question"] = True
+            if row["viewpoint_id"] is None:
+                row["viewpoint_id"] = vid
+            q_rows.append({**q.to_dict(), "viewpoint_id": vid})
+        checks = matcher.check(chunk) if matcher is not None else []
+        answered = checks if matcher is not None else None
+        inspections = (self.inspector.inspect(chunk, checks=answered,
+                                              emotions=emotions if emo is not None else None)
+                       if "inspection" in self.steps else [])
+        alerts = (complaint_risk(chunk, emotions=emotions or None, checks=answered,
+                                 intents=intents or None, min_score=0.4)
+                  if "alerts" in self.steps else [])
+        return {"turns": rows, "questions": q_rows, "answers": [c.to_dict() for c in checks],
+                "inspections": Inspector.rows(inspections),
+                "findings": Inspector.rows(inspections, "findings"),
+                "alerts": [a.to_dict() for a in alerts]}
+
     def _models(self) -> tuple[Any, Any]:
         emo = intent = None
         if "emotion" in self.steps:

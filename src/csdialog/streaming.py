@@ -197,7 +197,7 @@ def _run(pipe: Pipeline, src: Path, folder: Path, parts: Path, state: dict[str, 
          t0: float, columns: Mapping[str, Any] | None, encoding: str, question_sample: int,
          report_sample: int, report: bool, redact: bool,
          redact_patterns: Mapping[str, str] | None) -> dict[str, Any]:
-    from csdialog.alerts import Alert, complaint_risk, repeat_contacts
+    from csdialog.alerts import repeat_contacts
     from csdialog.answers import AnswerLogicMatcher
     from csdialog.viewpoints import Question, ViewpointClusterer, extract_questions, normalize_question
 
@@ -241,39 +241,15 @@ def _run(pipe: Pipeline, src: Path, folder: Path, parts: Path, state: dict[str, 
     for index, chunk in enumerate(_chunks(it, pipe.chunk_size)):
         if index < done:
             continue
-        chunk = [pipe._cap(d, truncated) for d in chunk]
-        rows, emotions, intents = pipe._annotate(chunk, emo, intent)
-        by_key = {(r["dialogue_id"], r["turn_index"]): r for r in rows}
-        questions = extract_questions(chunk)
-        vids = (clusterer.assign([q.text for q in questions]) if clusterer is not None
-                else [None] * len(questions))
-        q_rows = []
-        for q, vid in zip(questions, vids, strict=True):
-            row = by_key[(q.dialogue_id, q.turn_index)]
-            row["is_question"] = True
-            if row["viewpoint_id"] is None:
-                row["viewpoint_id"] = vid
-            q_rows.append({**q.to_dict(), "viewpoint_id": vid})
-        checks = matcher.check(chunk) if matcher is not None else []
-        inspections = (pipe.inspector.inspect(chunk, checks=checks if matcher else None,
-                                              emotions=emotions if emo is not None else None)
-                       if "inspection" in pipe.steps else [])
-        alerts: list[Alert] = (complaint_risk(chunk, emotions=emotions or None,
-                                              checks=checks if matcher else None,
-                                              intents=intents or None, min_score=0.4)
-                               if "alerts" in pipe.steps else [])
+        tables = pipe._analyse_chunk(chunk, emo, intent, clusterer, matcher, truncated)
         contacts = [{"dialogue_id": d.dialogue_id, "customer_id": d.customer_id,
                      "start": next((t.timestamp.isoformat() for t in d.turns if t.timestamp), None)}
                     for d in chunk if d.customer_id]
         payload = {
-            "turns.jsonl": rows, "questions.jsonl": q_rows,
-            "answer_checks.jsonl": [c.to_dict() for c in checks],
-            "inspections.jsonl": [{"dialogue_id": r.dialogue_id, "score": r.score, "agent": r.agent,
-                                   "deductions": len(r.deductions), "tags": ", ".join(r.tags)}
-                                  for r in inspections],
-            "findings.jsonl": [{"dialogue_id": r.dialogue_id, **f.to_dict()} for r in inspections
-                               for f in r.findings],
-            "alerts.jsonl": [a.to_dict() for a in alerts], "contacts.jsonl": contacts,
+            "turns.jsonl": tables["turns"], "questions.jsonl": tables["questions"],
+            "answer_checks.jsonl": tables["answers"], "inspections.jsonl": tables["inspections"],
+            "findings.jsonl": tables["findings"], "alerts.jsonl": tables["alerts"],
+            "contacts.jsonl": contacts,
         }
         for kind, items in payload.items():
             _write_jsonl_atomic(parts / f"{index:06d}.{kind}", items)

@@ -263,49 +263,14 @@ class DialogueAnnotator:
         The same steps, in the same order, as one chunk of :meth:`Pipeline.stream
         <csdialog.pipeline.Pipeline.stream>`.
         """
-        from csdialog.alerts import complaint_risk
-        from csdialog.viewpoints import extract_questions
-
-        pipe = self.pipe
         truncated: list[dict[str, Any]] = []
-        chunk = [pipe._cap(d, truncated) for d in chunk]
-        rows, emotions, intents = pipe._annotate(chunk, self.emo, self.intent)
-        by_key = {(r["dialogue_id"], r["turn_index"]): r for r in rows}
-        questions = extract_questions(chunk)
-        assign = self.clusterer is not None and "viewpoints" in pipe.steps
-        vids = self.clusterer.assign([q.text for q in questions]) if assign else [None] * len(questions)
-        q_rows = []
-        for q, vid in zip(questions, vids, strict=True):
-            row = by_key[(q.dialogue_id, q.turn_index)]
-            row["is_question"] = True
-            if row["viewpoint_id"] is None:
-                row["viewpoint_id"] = vid
-            q_rows.append({**q.to_dict(), "viewpoint_id": vid})
-        checks = self.matcher.check(chunk) if self.matcher is not None else []
-        answers = self.matcher is not None
-        inspections = (pipe.inspector.inspect(chunk, checks=checks if answers else None,
-                                              emotions=emotions if self.emo is not None else None)
-                       if "inspection" in pipe.steps else [])
-        alerts = (complaint_risk(chunk, emotions=emotions or None, checks=checks if answers else None,
-                                 intents=intents or None, min_score=0.4)
-                  if "alerts" in pipe.steps else [])
+        tables = self.pipe._analyse_chunk(chunk, self.emo, self.intent, self.clusterer, self.matcher,
+                                          truncated)
         out: dict[str, dict[str, list[dict[str, Any]]]] = {
             d.dialogue_id: {name: [] for name in TABLES} for d in chunk}
-        for r in rows:
-            out[r["dialogue_id"]]["turns"].append(r)
-        for qr in q_rows:
-            out[qr["dialogue_id"]]["questions"].append(qr)
-        for c in checks:
-            out[str(c.dialogue_id)]["answers"].append(c.to_dict())
-        for ins in inspections:
-            out[ins.dialogue_id]["inspections"].append(
-                {"dialogue_id": ins.dialogue_id, "score": ins.score, "agent": ins.agent,
-                 "deductions": len(ins.deductions), "tags": ", ".join(ins.tags)})
-            out[ins.dialogue_id]["findings"].extend(
-                {"dialogue_id": ins.dialogue_id, **f.to_dict(), "turns": ",".join(map(str, f.turns)),
-                 "evidence": " | ".join(f.evidence)} for f in ins.findings)
-        for a in alerts:
-            out[a.dialogue_ids[0]]["alerts"].append(a.to_dict())
+        for name, table_rows in tables.items():  # complaint-risk alerts name one dialogue each
+            for row in table_rows:
+                out[str(row["dialogue_id"])][name].append(row)
         for t in truncated:
             out[t["dialogue_id"]]["truncated"].append(t)
         return out
