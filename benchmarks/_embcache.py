@@ -23,7 +23,13 @@ class DiskCachedEncoder:
         self.encoder = encoder
         self.name = encoder.name
         self.dim = int(encoder.dim)
-        self.path = Path(directory) / f"{self.name}.npz"
+        # the backend is part of the file name: int8 and float32 vectors of one model differ
+        backend = getattr(encoder, "backend", "")
+        if backend == "auto" and hasattr(encoder, "_load"):
+            encoder._load()  # resolve "auto" to what will actually run
+            backend = encoder.backend
+        stem = self.name if backend in ("", "torch") else f"{self.name}@{backend}"
+        self.path = Path(directory) / f"{stem}.npz"
         self._store: dict[str, np.ndarray] = {}
         self._dirty = False
         if self.path.is_file():

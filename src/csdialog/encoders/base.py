@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from csdialog.errors import ValidationError
 
-__all__ = ["BatchedEncoder", "Encoder", "check_texts"]
+__all__ = ["BatchedEncoder", "Encoder", "check_texts", "iter_encode"]
 
 
 @runtime_checkable
@@ -92,11 +92,28 @@ class BatchedEncoder:
         raise NotImplementedError
 
     def _length(self, text: str) -> int:
-        """Sort key for batching; subclasses with a tokenizer may count tokens."""
+        """Sort key for batching (characters); see :meth:`_lengths`."""
         return len(text)
+
+    def _lengths(self, texts: list[str]) -> list[int]:
+        """Sort keys of a chunk of distinct texts. Subclasses with a tokenizer override
+        this to tokenize the chunk once, sort by token count, and keep the ids for
+        :meth:`_encode_batch`."""
+        return [self._length(t) for t in texts]
+
+    def _release(self) -> None:
+        """Called after each chunk: drop whatever :meth:`_lengths` kept."""
+
+    #: distinct texts tokenized and sorted together; bounds the working memory of a call
+    chunk_size: int = 8192
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``; repeated texts are embedded once.
+
+        Distinct texts are taken in chunks of :attr:`chunk_size`; each chunk is sorted by
+        length and cut into batches of ``batch_size``, so padding stays small and the
+        working memory does not grow with the input (only the result does; for inputs
+        that don't fit in memory use :func:`iter_encode`).
 
         Returns:
             float32 array of shape ``(len(texts), dim)``.
@@ -109,28 +126,36 @@ class BatchedEncoder:
         for i, t in enumerate(items):
             inverse[i] = index.setdefault(t, len(index))
         unique = list(index)
-        order = sorted(range(len(unique)), key=lambda i: self._length(unique[i]))
+        del index
         out = np.empty((len(unique), self.dim), dtype=np.float32)
-        starts = range(0, len(order), self.batch_size)
         bar = None
-        if self.show_progress and len(order) > self.batch_size:
+        if self.show_progress and len(unique) > self.batch_size:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(order), desc=f"embedding ({self.name})", unit="text",
+            bar = tqdm(total=len(unique), desc=f"embedding ({self.name})", unit="text",
                        file=sys.stderr)
-        for s in starts:
-            idx = order[s : s + self.batch_size]
-            vecs = np.asarray(self._encode_batch([unique[i] for i in idx]), dtype=np.float32)
-            if vecs.shape != (len(idx), self.dim):
-                raise ValueError(
-                    f"{type(self).__name__}._encode_batch returned shape {vecs.shape}, "
-                    f"expected {(len(idx), self.dim)}"
-                )
-            out[idx] = vecs
+        try:
+            for c in range(0, len(unique), self.chunk_size):
+                chunk = unique[c : c + self.chunk_size]
+                lengths = self._lengths(chunk)
+                order = sorted(range(len(chunk)), key=lengths.__getitem__)
+                for s in range(0, len(order), self.batch_size):
+                    idx = order[s : s + self.batch_size]
+                    vecs = np.asarray(self._encode_batch([chunk[i] for i in idx]),
+                                      dtype=np.float32)
+                    if vecs.shape != (len(idx), self.dim):
+                        raise ValueError(
+                            f"{type(self).__name__}._encode_batch returned shape {vecs.shape}, "
+                            f"expected {(len(idx), self.dim)}"
+                        )
+                    out[[c + i for i in idx]] = vecs
+                    if bar is not None:
+                        bar.update(len(idx))
+                self._release()
+        finally:
+            self._release()
             if bar is not None:
-                bar.update(len(idx))
-        if bar is not None:
-            bar.close()
+                bar.close()
         if self.normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             np.divide(out, norms, out=out, where=norms > 0)
@@ -138,3 +163,30 @@ class BatchedEncoder:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
+
+
+def iter_encode(encoder: Encoder, texts: Iterable[str], *, chunk_size: int = 8192) -> Iterator[np.ndarray]:
+    """Embed a stream of texts chunk by chunk, for inputs larger than memory.
+
+    Reads ``chunk_size`` texts from ``texts`` (any iterable: a generator over a file, a
+    database cursor...), yields their ``(n, dim)`` vectors, and reads on; memory holds one
+    chunk, whatever the input size.
+
+    Example:
+        >>> from csdialog.encoders import HashingEncoder
+        >>> lines = (f"turn {i}" for i in range(10))
+        >>> [block.shape for block in iter_encode(HashingEncoder(dim=8), lines, chunk_size=4)]
+        [(4, 8), (4, 8), (2, 8)]
+    """
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValidationError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    if isinstance(texts, str | bytes):
+        raise ValidationError("iter_encode() takes an iterable of texts, not a single string")
+    chunk: list[str] = []
+    for text in texts:
+        chunk.append(text)
+        if len(chunk) == chunk_size:
+            yield encoder.encode(chunk)
+            chunk = []
+    if chunk:
+        yield encoder.encode(chunk)
