@@ -382,3 +382,38 @@ def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path) -> None:
                                   [0, 0, 1, 1] * 2, args=FineTuneArgs(epochs=1, batch_size=8))
     assert tuned.backend == "torch" and len(log.epochs) == 1
     assert tuned.encode(["hello"]).shape == (1, 32)
+
+
+def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from csdialog.encoders import backends
+
+    assert backends._resolve_backend("auto", "cuda:0") == "torch"  # a GPU: torch
+    assert backends._resolve_backend("torch", None) == "torch"
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert backends._resolve_backend("auto", "cpu") == "torch"  # no onnxruntime: torch
+
+
+def test_vnni_detection_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import platform
+
+    from csdialog.encoders import onnxrt
+
+    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
+    fake = tmp_path / "cpuinfo"
+    real_path = onnxrt.Path
+
+    def with_flags(flags: str) -> None:
+        fake.write_text(f"processor\t: 0\nflags\t\t: fpu {flags} sse2\n")
+        monkeypatch.setattr(onnxrt, "Path",
+                            lambda p: real_path(fake) if p == "/proc/cpuinfo" else real_path(p))
+
+    with_flags("avx2 avx512f avx512_vnni")
+    assert onnxrt.cpu_has_vnni()
+    with_flags("avx2 fma")
+    assert not onnxrt.cpu_has_vnni()  # old AVX2 CPU: the export uses 7-bit weights
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assert onnxrt.cpu_has_vnni()

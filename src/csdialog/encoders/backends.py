@@ -245,16 +245,18 @@ class HuggingFaceEncoder(BatchedEncoder):
         self._ids = {}
 
     def _padded(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        ids = [self._ids.get(t) for t in texts]
-        if any(x is None for x in ids):  # called outside encode(): tokenize here
-            ids = self._tokenize(texts)
-        width = max(len(x) for x in ids)  # type: ignore[union-attr]
+        kept = [self._ids.get(t) for t in texts]
+        ids: list[list[int]] = (
+            self._tokenize(texts)  # called outside encode(): tokenize here
+            if any(x is None for x in kept) else [x for x in kept if x is not None]
+        )
+        width = max(len(x) for x in ids)
         pad = self._tokenizer.pad_token_id or 0
         input_ids = np.full((len(ids), width), pad, dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.int64)
         for row, x in enumerate(ids):
-            input_ids[row, : len(x)] = x  # type: ignore[arg-type]
-            mask[row, : len(x)] = 1  # type: ignore[arg-type]
+            input_ids[row, : len(x)] = x
+            mask[row, : len(x)] = 1
         return input_ids, mask
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
