@@ -39,6 +39,7 @@ typecheck: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_encoders.py --data-root ../shared/datasets --out benchmarks/results
+	$(BIN)/python benchmarks/bench_inference.py --data-root ../shared/datasets --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis results
