@@ -226,6 +226,12 @@ def flops_per_turn(corpus: list[str]) -> dict[str, float]:
             "gflop_per_turn": float(per.mean() / 1e9)}
 
 
+#: share of e5-small's FLOPs the int8 backend runs in int8: 5 of the 6 weight MatMuls per layer
+#: (q, k, v, attention output, FFN up) are int8 but the FFN down-projection, as large as the
+#: up-projection, stays fp32; attention scores (~1% at 21 tokens) are fp32 too.
+INT8_SHARE = 2 / 3
+
+
 def flop_metrics(spec: str, backend: str, seconds: float, work: dict[str, float],
                  peak: dict[str, float]) -> dict[str, float]:
     """GFLOP/s of model arithmetic actually done (no padding; the anchor computes every
@@ -233,8 +239,10 @@ def flop_metrics(spec: str, backend: str, seconds: float, work: dict[str, float]
     arithmetic the row uses (int8 for the int8 backend, fp32 otherwise)."""
     done = work["all"] if spec == "st-anchor" else work["distinct"]
     rate = done / seconds
-    key = "int8_gops" if backend == "onnx-int8" else "fp32_gflops"
-    return {"work_gflop_s": round(rate, 1), "pct_of_peak": round(100 * rate / peak[key], 1)}
+    ceiling = peak["fp32_gflops"]
+    if backend == "onnx-int8":  # 2/3 of the FLOPs in int8 (q, k, v, out, FFN up), 1/3 in fp32
+        ceiling = 1 / (INT8_SHARE / peak["int8_gops"] + (1 - INT8_SHARE) / peak["fp32_gflops"])
+    return {"work_gflop_s": round(rate, 1), "pct_of_peak": round(100 * rate / ceiling, 1)}
 
 
 def machine_peak() -> dict[str, float]:
@@ -348,7 +356,8 @@ def main() -> None:
         f"MatMulInteger {peak['int8_gops']:.0f} GOP/s. work_gflop_s is the model arithmetic a row "
         "really does per second (no padding; the anchor computes all turns, csdialog's rows "
         "each distinct turn once) and pct_of_peak its share of the peak of the arithmetic the "
-        "row uses (int8 for the int8 row). Ratio = anchor median seconds / row median "
+        "row uses (for the int8 row: 2/3 of its FLOPs at the int8 peak, 1/3 at the fp32 "
+        "peak). Ratio = anchor median seconds / row median "
         "seconds. Quality: banking77 1-NN accuracy (test vs train), crosswoz NMI of "
         "ViewpointClusterer on "
         f"{args.cluster_turns:,} crosswoz test user turns (dialogue-act labels)."

@@ -149,7 +149,7 @@ def test_default_encoder_matches_sentence_transformers(e5_encoder: Encoder) -> N
     ours = e5_encoder.encode(texts)  # the default: ONNX Runtime int8 on this CPU
     assert getattr(e5_encoder, "backend", None) == "onnx-int8"
     cos = (ours * theirs).sum(1)
-    assert cos.min() > 0.98, cos
+    assert cos.min() > 0.99, cos
 
 
 @pytest.mark.model
@@ -302,8 +302,14 @@ def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:
     int8 = get_encoder(f"onnx:{folder}")  # the onnx: prefix means int8
     assert int8.backend == "onnx-int8"  # type: ignore[attr-defined]
     assert ((int8.encode(texts) * ref).sum(1) > 0.95).all()
-    # cached: asking again does not export again
     graph = folder / "onnx" / "model-int8.onnx"
+    import onnx
+
+    ops = [n.op_type for n in onnx.load(str(graph)).graph.node]
+    # per layer: q, k, v, attention output and FFN up-projection in int8; the FFN
+    # down-projection (fed by GELU) stays float32
+    assert ops.count("MatMulInteger") == 2 * 5 and ops.count("MatMul") >= 2 * 3
+    # cached: asking again does not export again
     stamp = graph.stat().st_mtime_ns
     assert export_onnx(folder, quantize="int8") == graph and graph.stat().st_mtime_ns == stamp
     # new weights: exported again, and the new graph gives the new model's vectors

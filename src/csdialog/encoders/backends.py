@@ -96,7 +96,7 @@ class HuggingFaceEncoder(BatchedEncoder):
     - ``"onnx"``: ONNX Runtime, float32 (the graph is exported once and cached next to the
       model folder, see :func:`~csdialog.encoders.onnxrt.export_onnx`).
     - ``"onnx-int8"``: ONNX Runtime with int8 weights and dynamic int8 activations: the
-      fastest on a CPU, vectors at cosine ~0.99 to float32.
+      fastest on a CPU, vectors at cosine ~0.998 to float32.
     - ``"auto"``: ``torch`` on a GPU, ``onnx-int8`` on a CPU when ``onnxruntime`` is
       installed, ``torch`` otherwise.
 

@@ -5,8 +5,9 @@
 inside the graph, so one call per batch and nothing per token in Python). With
 ``quantize="int8"`` the MatMul weights are quantised per output channel to int8 and the
 activations dynamically at run time (``onnxruntime.quantization.quantize_dynamic``); the
-embedding table and the LayerNorms stay float32, which keeps the vectors at cosine ~0.99 to
-float32.
+embedding table, the LayerNorms, attention and the MatMuls fed by GELU (the FFN
+down-projections, whose long-tailed inputs quantise worst) stay float32, which keeps the
+vectors at cosine ~0.999 to float32.
 
 The graph is written to ``<folder>/onnx/`` (or, when that folder is read-only, to
 ``$CSDIALOG_HOME/onnx/<name>-<hash>/``) through a temporary file renamed into place, with a
@@ -40,7 +41,7 @@ __all__ = ["ONNX_BACKENDS", "cpu_has_vnni", "export_onnx", "onnx_session"]
 #: The ``backend`` values of :class:`~csdialog.encoders.HuggingFaceEncoder` that run here.
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: MatMuls after an activation stay float32
 _OPSET = 17
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
 
@@ -150,8 +151,43 @@ def _export_fp32(folder: Path, out: Path, *, allow_pickle: bool) -> None:
         )
 
 
+_ACTIVATIONS = {"Erf", "Gelu", "FastGelu", "BiasGelu", "Tanh", "Sigmoid", "Relu"}
+_BARRIERS = {"MatMul", "Gemm", "LayerNormalization", "SkipLayerNormalization", "Softmax"}
+
+
+def _after_activation(model: Any) -> list[str]:
+    """Names of the MatMuls fed by an activation function (the FFN down-projections).
+
+    Their inputs (GELU outputs) are long-tailed, and one int8 scale per batch for them
+    costs most of int8's error: measured on 3,000 turns, keeping these 12 of e5-small's 72
+    weight MatMuls in float32 cut the mean 1 - cosine to float32 from 0.0029 to 0.0009 for
+    ~10% of the speed."""
+    producer = {out: node for node in model.graph.node for out in node.output}
+    names = []
+    for node in model.graph.node:
+        if node.op_type != "MatMul":
+            continue
+        frontier, found = [node.input[0]], False
+        for _ in range(6):  # GELU ends in Mul(Mul(x, Add(Erf(.), 1)), 0.5): a few hops back
+            nxt = []
+            for tensor in frontier:
+                prev = producer.get(tensor)
+                if prev is None or prev.op_type in _BARRIERS:  # don't walk into another layer
+                    continue
+                if prev.op_type in _ACTIVATIONS:
+                    found = True
+                    break
+                nxt.extend(prev.input)
+            if found or not nxt:
+                break
+            frontier = nxt
+        if found:
+            names.append(node.name)
+    return names
+
+
 def _quantize_int8(src: Path, dst: Path, *, reduce_range: bool) -> None:
-    require("onnx", "int8 quantisation")
+    onnx = require("onnx", "int8 quantisation")
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -159,8 +195,10 @@ def _quantize_int8(src: Path, dst: Path, *, reduce_range: bool) -> None:
     quiet = logging.getLogger().level
     logging.getLogger().setLevel(logging.ERROR)  # quantize_dynamic logs advice at WARNING
     try:
+        keep_fp32 = _after_activation(onnx.load(str(src), load_external_data=False))
         quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=reduce_range, op_types_to_quantize=["MatMul"])
+                         reduce_range=reduce_range, op_types_to_quantize=["MatMul"],
+                         nodes_to_exclude=keep_fp32)
     finally:
         logging.getLogger().setLevel(quiet)
 
