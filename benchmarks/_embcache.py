@@ -28,7 +28,12 @@ class DiskCachedEncoder:
         if backend == "auto" and hasattr(encoder, "_load"):
             encoder._load()  # resolve "auto" to what will actually run
             backend = encoder.backend
-        stem = self.name if backend in ("", "torch") else f"{self.name}@{backend}"
+        if backend in ("", "torch"):
+            stem = self.name
+        else:  # the graph's export format too: a new quantisation recipe gives new vectors
+            from csdialog.encoders.onnxrt import _FORMAT_VERSION
+
+            stem = f"{self.name}@{backend}-v{_FORMAT_VERSION}"
         self.path = Path(directory) / f"{stem}.npz"
         self._store: dict[str, np.ndarray] = {}
         self._dirty = False
