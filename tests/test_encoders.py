@@ -144,11 +144,11 @@ def test_default_encoder_matches_sentence_transformers(e5_encoder: Encoder) -> N
     theirs = st_model.encode(texts, prompt="query: ", normalize_embeddings=True)
     torch_fp32 = get_encoder("e5-small-torch").encode(texts)
     assert np.allclose((torch_fp32 * theirs).sum(1), 1.0, atol=1e-4)
-    onnx_fp32 = get_encoder("e5-small-onnx").encode(texts)
-    assert np.allclose((onnx_fp32 * theirs).sum(1), 1.0, atol=1e-4)
-    ours = e5_encoder.encode(texts)  # the default: ONNX Runtime int8 on this CPU
-    assert getattr(e5_encoder, "backend", None) == "onnx-int8"
-    cos = (ours * theirs).sum(1)
+    ours = e5_encoder.encode(texts)  # the default: ONNX Runtime float32 on this CPU
+    assert getattr(e5_encoder, "backend", None) == "onnx"
+    assert np.allclose((ours * theirs).sum(1), 1.0, atol=1e-4)
+    int8 = get_encoder("e5-small-int8").encode(texts)
+    cos = (int8 * theirs).sum(1)
     assert cos.min() > 0.99, cos
 
 

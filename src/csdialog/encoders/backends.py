@@ -56,8 +56,8 @@ _BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 
 
 def _resolve_backend(backend: str, device: str | None) -> str:
-    """``auto``: torch on a GPU (given or found), else ONNX Runtime int8 when installed,
-    else torch."""
+    """``auto``: torch on a GPU (given or found), else ONNX Runtime float32 when installed,
+    else torch. (int8 is opt-in: it moves small clusterings, see docs/inference.md.)"""
     if backend not in _BACKENDS:
         raise ValidationError(
             f"backend must be one of {', '.join(_BACKENDS)}; got {backend!r}"
@@ -78,7 +78,7 @@ def _resolve_backend(backend: str, device: str | None) -> str:
         if torch.cuda.is_available():
             return "torch"
     if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnx"):
-        return "onnx-int8"
+        return "onnx"
     return "torch"
 
 
@@ -97,7 +97,7 @@ class HuggingFaceEncoder(BatchedEncoder):
       model folder, see :func:`~csdialog.encoders.onnxrt.export_onnx`).
     - ``"onnx-int8"``: ONNX Runtime with int8 weights and dynamic int8 activations: the
       fastest on a CPU, vectors at cosine ~0.998 to float32.
-    - ``"auto"``: ``torch`` on a GPU, ``onnx-int8`` on a CPU when ``onnxruntime`` is
+    - ``"auto"``: ``torch`` on a GPU, ``onnx`` on a CPU when ``onnxruntime`` is
       installed, ``torch`` otherwise.
 
     Args:
@@ -287,9 +287,10 @@ class E5Encoder(HuggingFaceEncoder):
     ``"query: "`` prefix is added for you (e5's recommendation for symmetric tasks such
     as classification and clustering).
 
-    On a CPU it runs on ONNX Runtime with int8 weights (``backend="auto"``; the graph is
-    exported on first use, ~15 s, and cached in the model folder); on a GPU, on torch.
-    ``backend="torch"`` gives the float32 PyTorch model everywhere.
+    On a CPU it runs on ONNX Runtime in float32 (``backend="auto"``; the graph is exported
+    on first use, ~10 s, and cached in the model folder); on a GPU, on torch.
+    ``backend="onnx-int8"`` (or the name ``e5-small-int8``) is faster still on a CPU;
+    ``backend="torch"`` gives the PyTorch model everywhere.
 
     Example:
         >>> enc = E5Encoder()  # doctest: +SKIP
