@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Row, run_isolated, write_results
+from _harness import Row, run_isolated, timed, write_results
 
 SEED = 0
 ROWS = {
@@ -248,7 +248,6 @@ def flop_metrics(spec: str, backend: str, seconds: float, work: dict[str, float]
 def machine_peak() -> dict[str, float]:
     """Measured matrix-multiply peaks on this machine with 2 threads: fp32 (torch sgemm)
     and int8 (ONNX Runtime MatMulInteger, u8 x s8, the kernel of the int8 backend)."""
-    import onnx
     import onnxruntime as ort
     import torch
     from onnx import TensorProto, helper
@@ -256,13 +255,8 @@ def machine_peak() -> dict[str, float]:
     torch.set_num_threads(2)
     n = 2048
     a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    times = []
-    for _ in range(5):
-        s = time.perf_counter()
-        torch.mm(a, b)
-        times.append(time.perf_counter() - s)
-    fp32 = 2 * n**3 / statistics.median(times) / 1e9
+    torch.mm(a, b)  # warm-up
+    fp32 = 2 * n**3 / timed(lambda: torch.mm(a, b))[0] / 1e9
     graph = helper.make_graph(
         [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])], "mm",
         [helper.make_tensor_value_info("A", TensorProto.UINT8, [n, n]),
@@ -272,17 +266,11 @@ def machine_peak() -> dict[str, float]:
     model.ir_version = 8
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
-    sess = ort.InferenceSession(onnx._serialize(model) if hasattr(onnx, "_serialize")
-                                else model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
     feed = {"A": np.random.randint(0, 255, (n, n), dtype=np.uint8),
             "B": np.random.randint(-127, 127, (n, n), dtype=np.int8)}
-    sess.run(None, feed)
-    times = []
-    for _ in range(5):
-        s = time.perf_counter()
-        sess.run(None, feed)
-        times.append(time.perf_counter() - s)
-    int8 = 2 * n**3 / statistics.median(times) / 1e9
+    sess.run(None, feed)  # warm-up
+    int8 = 2 * n**3 / timed(lambda: sess.run(None, feed))[0] / 1e9
     return {"fp32_gflops": fp32, "int8_gops": int8}
 
 

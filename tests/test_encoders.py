@@ -286,6 +286,10 @@ def test_iter_encode_streams_in_chunks() -> None:
         next(iter_encode(enc, ["a"], chunk_size=0))
     with pytest.raises(ValidationError, match="single string"):
         next(iter_encode(enc, "abc"))
+    bad = iter_encode(enc, ["a", "b", "c", None, "e"], chunk_size=2)  # type: ignore[list-item]
+    next(bad)
+    with pytest.raises(ValidationError, match=r"texts 2\.\.3 of the stream.*item 1 is NoneType"):
+        next(bad)
 
 
 def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:

@@ -368,9 +368,10 @@ class _Pooler:
 
         batch = self.tokenizer([self.prefix + t for t in texts], padding=True, truncation=True,
                                max_length=self.max_length, return_tensors="pt").to(self.device)
+        from csdialog.encoders.backends import mean_pool
+
         hidden = self.model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        pooled = mean_pool(hidden, batch["attention_mask"])
         return torch.nn.functional.normalize(pooled, dim=-1)
 
 

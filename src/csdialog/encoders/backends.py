@@ -55,14 +55,29 @@ def _refuse_pickled_weights(folder: str) -> None:
 _BACKENDS = ("auto", "torch", "onnx", "onnx-int8")
 
 
+def mean_pool(hidden: Any, attention_mask: Any) -> Any:
+    """Mean of a model's last hidden states over the real (unmasked) tokens: the pooling of
+    every Hugging Face encoder here, in training, inference and the ONNX export alike."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+
+def load_hf_model(path: str, config: Any, *, allow_pickle: bool, **kwargs: Any) -> Any:
+    """The bare encoder of a local Hugging Face folder (no pooler head: mean pooling never
+    uses it); only safetensors weights unless ``allow_pickle``. ``kwargs`` go to
+    ``from_pretrained`` (e.g. ``attn_implementation``)."""
+    transformers = require("transformers", "HuggingFaceEncoder")
+    cls = transformers.AutoModel._model_mapping[type(config)]
+    if "add_pooling_layer" in inspect.signature(cls.__init__).parameters:
+        kwargs["add_pooling_layer"] = False
+    return cls.from_pretrained(path, config=config, local_files_only=True,
+                               use_safetensors=None if allow_pickle else True, **kwargs)
+
+
 def _resolve_backend(backend: str, device: str | None) -> str:
     """``auto``: torch on a GPU (given or found), else ONNX Runtime float32 when installed,
     else torch. (int8 is opt-in: it moves small clusterings, see docs/inference.md.)"""
-    if backend not in _BACKENDS:
-        raise ValidationError(
-            f"backend must be one of {', '.join(_BACKENDS)}; got {backend!r}"
-        )
-    if backend != "auto":
+    if backend != "auto":  # the constructor has checked that it is one of _BACKENDS
         if backend != "torch" and device not in (None, "cpu"):
             raise ValidationError(
                 f"the {backend} backend runs on the CPU; got device={device!r}. Use "
@@ -198,17 +213,11 @@ class HuggingFaceEncoder(BatchedEncoder):
         if self._model is not None:
             return self._model
         require("torch", "HuggingFaceEncoder")
-        transformers = require("transformers", "HuggingFaceEncoder")
         from safetensors import SafetensorError
 
         config = self._load_config_and_tokenizer()
         try:
-            cls = transformers.AutoModel._model_mapping[type(config)]
-            kwargs: dict[str, Any] = {}
-            if "add_pooling_layer" in inspect.signature(cls.__init__).parameters:
-                kwargs["add_pooling_layer"] = False  # mean pooling never uses the pooler
-            model = cls.from_pretrained(self.path, config=config, local_files_only=True,
-                                        use_safetensors=None if self.allow_pickle else True, **kwargs)
+            model = load_hf_model(self.path, config, allow_pickle=self.allow_pickle)
         except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as exc:
             raise EncoderError(
                 f"could not load a Hugging Face encoder from {self.path!r}: {exc}. Pass a local "
@@ -271,8 +280,7 @@ class HuggingFaceEncoder(BatchedEncoder):
         mask_t = torch.from_numpy(mask).to(self.device)
         with torch.inference_mode():
             hidden = self._model(input_ids=ids_t, attention_mask=mask_t).last_hidden_state
-            m = mask_t.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1.0)
+            pooled = mean_pool(hidden, mask_t)
         return np.asarray(pooled.float().cpu().numpy(), dtype=np.float32)
 
     def __repr__(self) -> str:

@@ -102,7 +102,8 @@ class BatchedEncoder:
         return [self._length(t) for t in texts]
 
     def _release(self) -> None:
-        """Called after each chunk: drop whatever :meth:`_lengths` kept."""
+        """Called when a call ends: drop whatever :meth:`_lengths` kept (each chunk's
+        :meth:`_lengths` replaces the previous chunk's)."""
 
     #: distinct texts tokenized and sorted together; bounds the working memory of a call
     chunk_size: int = 8192
@@ -151,7 +152,6 @@ class BatchedEncoder:
                     out[[c + i for i in idx]] = vecs
                     if bar is not None:
                         bar.update(len(idx))
-                self._release()
         finally:
             self._release()
             if bar is not None:
@@ -182,11 +182,20 @@ def iter_encode(encoder: Encoder, texts: Iterable[str], *, chunk_size: int = 819
         raise ValidationError(f"chunk_size must be a positive int, got {chunk_size!r}")
     if isinstance(texts, str | bytes):
         raise ValidationError("iter_encode() takes an iterable of texts, not a single string")
+    def block(chunk: list[str], start: int) -> np.ndarray:
+        try:
+            return encoder.encode(chunk)
+        except ValidationError as exc:  # say where in the stream, not only in the chunk
+            raise ValidationError(f"in the chunk of texts {start}..{start + len(chunk) - 1} "
+                                  f"of the stream: {exc}") from exc
+
     chunk: list[str] = []
+    start = 0
     for text in texts:
         chunk.append(text)
         if len(chunk) == chunk_size:
-            yield encoder.encode(chunk)
+            yield block(chunk, start)
+            start += len(chunk)
             chunk = []
     if chunk:
-        yield encoder.encode(chunk)
+        yield block(chunk, start)

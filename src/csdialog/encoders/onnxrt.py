@@ -36,10 +36,7 @@ from typing import Any
 from csdialog._optional import require
 from csdialog.errors import EncoderError, ValidationError
 
-__all__ = ["ONNX_BACKENDS", "cpu_has_vnni", "export_onnx", "onnx_session"]
-
-#: The ``backend`` values of :class:`~csdialog.encoders.HuggingFaceEncoder` that run here.
-ONNX_BACKENDS = ("onnx", "onnx-int8")
+__all__ = ["cpu_has_vnni", "export_onnx", "onnx_session"]
 
 _FORMAT_VERSION = 2  # 2: MatMuls after an activation stay float32
 _OPSET = 17
@@ -114,6 +111,7 @@ def _sidecar_ok(sidecar: Path, model: Path, expected: dict[str, Any]) -> bool:
 def _export_fp32(folder: Path, out: Path, *, allow_pickle: bool) -> None:
     torch = require("torch", "exporting an encoder to ONNX")
     transformers = require("transformers", "exporting an encoder to ONNX")
+    from csdialog.encoders.backends import load_hf_model, mean_pool
 
     class _MeanPooled(torch.nn.Module):  # type: ignore[misc, name-defined]
         def __init__(self, model: Any) -> None:
@@ -122,19 +120,12 @@ def _export_fp32(folder: Path, out: Path, *, allow_pickle: bool) -> None:
 
         def forward(self, input_ids: Any, attention_mask: Any) -> Any:
             hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            return mean_pool(hidden, attention_mask)
 
     config = transformers.AutoConfig.from_pretrained(str(folder), local_files_only=True)
-    cls = transformers.AutoModel._model_mapping[type(config)]
-    kwargs: dict[str, Any] = {"attn_implementation": "eager"}  # traceable, no SDPA shortcuts
-    import inspect
-
-    if "add_pooling_layer" in inspect.signature(cls.__init__).parameters:
-        kwargs["add_pooling_layer"] = False
-    model = cls.from_pretrained(str(folder), config=config, local_files_only=True,
-                                use_safetensors=None if allow_pickle else True,
-                                torch_dtype=torch.float32, **kwargs).eval()
+    model = load_hf_model(str(folder), config, allow_pickle=allow_pickle,
+                          attn_implementation="eager",  # traceable, no SDPA shortcuts
+                          torch_dtype=torch.float32).eval()
     ids = torch.tensor([[config.pad_token_id or 0] * 6, [config.pad_token_id or 0] * 6])
     ids[:, 1:5] = 5
     mask = torch.ones_like(ids)
