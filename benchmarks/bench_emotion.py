@@ -58,10 +58,13 @@ SARCASTIC_CHATS = ("zh-0004", "zh-0014", "zh-0022", "zh-0032", "zh-0043", "tw-00
                    "en-0007", "en-0016", "mix-0002")
 
 
+ENCODER = "e5-small"  # --encoder: e5-small-int8 / -onnx / -torch run the same model on another backend
+
+
 def _encoder() -> DiskCachedEncoder:
     from csdialog.encoders import get_encoder
 
-    return DiskCachedEncoder(get_encoder("e5-small", batch_size=32, show_progress=True))
+    return DiskCachedEncoder(get_encoder(ENCODER, batch_size=32, show_progress=True))
 
 
 def _default(enc: Any) -> Any:
@@ -431,7 +434,12 @@ def main() -> None:
     ap.add_argument("--goemotions-C", type=float, default=10.0)
     ap.add_argument("--goemotions-train", type=int, default=20000,
                     help="seeded sample of GoEmotions train for the 28-label heads (0: all)")
+    ap.add_argument("--encoder", default="e5-small",
+                    help="an e5-small backend (e5-small-int8, -onnx, -torch): the shipped heads "
+                         "are for e5-small")
     args = ap.parse_args()
+    global ENCODER
+    ENCODER = args.encoder
     for part in args.part:
         t0 = time.perf_counter()
         rows = globals()[f"part_{part}"](args.data_root, args)

@@ -85,3 +85,13 @@ def test_train_emotion_and_bench_encoders(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     rows_out = json.loads(res.output)
     assert rows_out[0]["encoder"] == "hashing" and rows_out[0]["texts"] == 50
+
+
+def test_backend_names_of_e5_keep_the_shipped_emotion_model() -> None:
+    from csdialog.cli import _encoder_name
+
+    # e5-small on another backend is still e5-small: the shipped emotion model applies
+    assert _encoder_name("e5-small-int8") == "e5-small"
+    assert _encoder_name("e5-small-onnx") == "e5-small"
+    assert _encoder_name("hashing") != "e5-small"
+    assert _encoder_name("no-such-encoder") == "no-such-encoder"  # Pipeline reports it

@@ -144,12 +144,16 @@ def test_default_encoder_matches_sentence_transformers(e5_encoder: Encoder) -> N
     theirs = st_model.encode(texts, prompt="query: ", normalize_embeddings=True)
     torch_fp32 = get_encoder("e5-small-torch").encode(texts)
     assert np.allclose((torch_fp32 * theirs).sum(1), 1.0, atol=1e-4)
-    ours = e5_encoder.encode(texts)  # the default: ONNX Runtime float32 on this CPU
-    assert getattr(e5_encoder, "backend", None) == "onnx"
-    assert np.allclose((ours * theirs).sum(1), 1.0, atol=1e-4)
-    int8 = get_encoder("e5-small-int8").encode(texts)
+    onnx_fp32 = get_encoder("e5-small-onnx").encode(texts)
+    assert np.allclose((onnx_fp32 * theirs).sum(1), 1.0, atol=1e-4)
+    int8_enc = e5_encoder  # the default: ONNX Runtime int8 on this CPU
+    assert getattr(int8_enc, "backend", None) == "onnx-int8"
+    int8 = int8_enc.encode(texts)
     cos = (int8 * theirs).sum(1)
-    assert cos.min() > 0.99, cos
+    assert cos.min() > 0.998, cos  # smoothed, per-token int8: ~0.9997 on real turns
+    # per-token scales: a text's vector does not depend on the rest of its batch
+    alone = np.vstack([int8_enc.encode([t]) for t in texts])
+    np.testing.assert_allclose(alone, int8, atol=2e-6)
 
 
 @pytest.mark.model
@@ -310,9 +314,14 @@ def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:
     import onnx
 
     ops = [n.op_type for n in onnx.load(str(graph)).graph.node]
-    # per layer: q, k, v, attention output and FFN up-projection in int8; the FFN
-    # down-projection (fed by GELU) stays float32
-    assert ops.count("MatMulInteger") == 2 * 5 and ops.count("MatMul") >= 2 * 3
+    # per layer: q, k, v, attention output, FFN up and down in int8; q, k and v share one
+    # quantised input; only attention's two activation products stay float32 MatMuls
+    assert ops.count("MatMulIntegerToFloat") == 2 * 6 and ops.count("MatMul") == 2 * 2
+    assert ops.count("QuantizeLinear") == 2 * 4
+    # a text's int8 vector is the same alone and in any batch (per-token scales)
+    batch = int8.encode(texts)
+    alone = np.vstack([int8.encode([t]) for t in texts])
+    np.testing.assert_allclose(alone, batch, atol=1e-6)
     # cached: asking again does not export again
     stamp = graph.stat().st_mtime_ns
     assert export_onnx(folder, quantize="int8") == graph and graph.stat().st_mtime_ns == stamp
@@ -328,6 +337,59 @@ def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:
     np.testing.assert_allclose(HuggingFaceEncoder(folder, backend="onnx").encode(texts), new_ref,
                                atol=1e-5)
     assert not [p for p in (folder / "onnx").iterdir() if p.name.startswith(".export-")]
+
+
+def test_smoothing_is_exact_in_float32_and_shares_the_query_key_value_scales(
+        tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoTokenizer, BertModel
+
+    from csdialog.encoders.onnxrt import _smooth, calibration_texts
+
+    folder = _tiny_bert(tmp_path / "m", safe=True)
+    model = BertModel.from_pretrained(str(folder), add_pooling_layer=False).eval()
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    batch = tok(["hello world", "快递到 hello", "world"], padding=True, return_tensors="pt")
+    with torch.no_grad():  # make one input channel an outlier, as in real models
+        model.encoder.layer[0].attention.self.query.weight[:, 3] *= 0.01
+        model.embeddings.LayerNorm.weight[3] *= 100.0
+        before = model(**batch).last_hidden_state
+    assert _smooth(model, tok, ["hello world", "快 递 到", "hello"] * 4) == 2 * 6
+    with torch.no_grad():
+        after = model(**batch).last_hidden_state
+    torch.testing.assert_close(after, before, atol=1e-4, rtol=1e-4)  # the same function
+    att = model.encoder.layer[0].attention.self
+    assert torch.equal(att.query.inv, att.key.inv) and torch.equal(att.key.inv, att.value.inv)
+    assert not torch.equal(att.query.inv, model.encoder.layer[0].intermediate.dense.inv)
+    assert float(att.query.inv[3]) < float(att.query.inv.median())  # the outlier is divided out
+    texts = calibration_texts()
+    assert len(texts) == 418 and all(t.strip() for t in texts)
+    assert any("面膜" in t for t in texts) and any("package" in t for t in texts)
+
+
+def test_int8_calibration_is_part_of_the_cached_graph(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from csdialog.encoders import export_onnx
+
+    folder = _tiny_bert(tmp_path / "m", safe=True)
+    graph = export_onnx(folder, quantize="int8")
+    meta = json.loads((folder / "onnx" / "model-int8.json").read_text())
+    stamp = graph.stat().st_mtime_ns
+    assert meta["smoothing"]["alpha"] == 0.75
+    assert export_onnx(folder, quantize="int8").stat().st_mtime_ns == stamp
+    # other calibration texts (or another prefix) give other scales: exported again
+    export_onnx(folder, quantize="int8", calibration=["hello world", "快递到"])
+    other = json.loads((folder / "onnx" / "model-int8.json").read_text())
+    assert other["smoothing"]["calibration"] != meta["smoothing"]["calibration"]
+    export_onnx(folder, quantize="int8", prefix="query: ")
+    third = json.loads((folder / "onnx" / "model-int8.json").read_text())
+    assert third["smoothing"]["calibration"] not in (meta["smoothing"]["calibration"],
+                                                     other["smoothing"]["calibration"])
+    with pytest.raises(ValidationError, match="calibration must be a non-empty list"):
+        export_onnx(folder, quantize="int8", calibration=[])
+    with pytest.raises(ValidationError, match="calibration must be a non-empty list"):
+        export_onnx(folder, quantize="int8", calibration=["ok", 3])  # type: ignore[list-item]
 
 
 def test_onnx_export_falls_back_to_the_cache_for_read_only_folders(
@@ -401,6 +463,7 @@ def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert backends._resolve_backend("auto", "cuda:0") == "torch"  # a GPU: torch
     assert backends._resolve_backend("torch", None) == "torch"
+    assert backends._resolve_backend("auto", "cpu") == "onnx-int8"  # a CPU: ONNX Runtime int8
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "onnxruntime" else real(name, *a))

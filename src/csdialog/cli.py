@@ -228,6 +228,17 @@ class _Progress:
             typer.echo(f"{stage}: done", err=True)
 
 
+def _encoder_name(spec: str) -> str:
+    """The ``name`` of the encoder a spec builds (``e5-small-int8`` -> ``e5-small``), without
+    loading it; the spec itself when it does not resolve (the pipeline reports that)."""
+    from csdialog.encoders import get_encoder
+
+    try:
+        return str(get_encoder(spec).name)
+    except Exception:  # an unknown or broken spec: Pipeline gives the real error
+        return spec
+
+
 def _check_input(path: Path) -> None:
     if not path.exists():
         _fail(f"{path} does not exist; pass a .jsonl, .csv or .parquet chat file")
@@ -300,7 +311,8 @@ def analyze(
         _check_input(chats)
     patterns = _patterns(redact_pattern)
     step_list = [s.strip() for s in steps.split(",") if s.strip()] if steps else None
-    if encoder != "e5-small" and step_list is None and intent_model is None:
+    if (step_list is None and intent_model is None
+            and _encoder_name(encoder) != "e5-small"):  # e5-small-int8 etc. are e5-small too
         step_list = ["viewpoints", "answers", "inspection", "alerts"]
         typer.echo(f"note: the shipped emotion model needs e5-small; with --encoder {encoder} the "
                    "emotion step is skipped (pass --emotion-model <folder> trained on it)", err=True)

@@ -61,7 +61,7 @@ def _e5_on(backend: str) -> Callable[..., Encoder]:
 
 
 _REGISTRY: dict[str, Callable[..., Encoder]] = {
-    "e5-small": E5Encoder,  # backend "auto": ONNX Runtime float32 on a CPU, torch on a GPU
+    "e5-small": E5Encoder,  # backend "auto": ONNX Runtime int8 on a CPU, torch on a GPU
     "e5-small-torch": _e5_on("torch"),
     "e5-small-onnx": _e5_on("onnx"),
     "e5-small-int8": _e5_on("onnx-int8"),
