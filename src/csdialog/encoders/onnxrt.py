@@ -158,7 +158,13 @@ _SMOOTH_ALPHA = 0.75
 
 def calibration_texts() -> list[str]:
     """The built-in texts used to calibrate int8 smoothing: the 418 distinct turns of the
-    sample chats (Chinese, traditional Chinese, English and mixed service dialogues)."""
+    sample chats (Chinese, traditional Chinese, English and mixed service dialogues).
+
+    Example:
+        >>> texts = calibration_texts()
+        >>> len(texts), texts[0]
+        (418, '为什么面膜B比面膜A贵了一百多块钱?')
+    """
     from importlib.resources import files
 
     text = files("csdialog.encoders").joinpath("calibration.txt").read_text(encoding="utf-8")
@@ -190,9 +196,9 @@ def _smoothed_linear(linear: Any, inv: Any) -> Any:
 def _smooth(model: Any, tokenizer: Any, texts: list[str], alpha: float = _SMOOTH_ALPHA) -> int:
     """Rescale every Linear of ``model`` in place so that its input quantises well.
 
-    Dynamic int8 quantises each activation tensor with one scale per batch, and a few
-    channels of a transformer's activations are 10-100x larger than the rest: they set the
-    scale and the other channels lose their precision. With the per-channel maxima ``a``
+    int8 gives each token's activation row one scale (see :func:`_quantize_int8`), and a
+    few channels of a transformer's activations are 10-100x larger than the rest: they set
+    the scale and the other channels lose their precision. With the per-channel maxima ``a``
     of a Linear's input over ``texts`` and the column maxima ``w`` of its weight, the
     input is divided by ``s = a**alpha / w**(1 - alpha)`` and the weight multiplied by
     it (Xiao et al. 2023, SmoothQuant): exact in float32, and the difficulty is shared
@@ -206,14 +212,16 @@ def _smooth(model: Any, tokenizer: Any, texts: list[str], alpha: float = _SMOOTH
     torch = require("torch", "int8 quantisation")
     linears = {name: m for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
     maxima: dict[str, Any] = {}
-    calls: list[tuple[str, int]] = []
+    calls: list[tuple[str, int]] = []  # (Linear, input tensor) in call order, first batch
+    first_batch = True
 
     def hook(name: str) -> Any:
         def record(_module: Any, args: tuple[Any, ...], _out: Any) -> None:
             x = args[0].detach()
             peak = x.abs().reshape(-1, x.shape[-1]).amax(0)
             maxima[name] = peak if name not in maxima else torch.maximum(maxima[name], peak)
-            calls.append((name, x.data_ptr()))
+            if first_batch:
+                calls.append((name, x.data_ptr()))
         return record
 
     limit = int(getattr(model.config, "max_position_embeddings", 130)) - 2  # RoBERTa's offset
@@ -224,14 +232,13 @@ def _smooth(model: Any, tokenizer: Any, texts: list[str], alpha: float = _SMOOTH
                 batch = tokenizer(texts[i: i + 32], padding=True, truncation=True,
                                   max_length=min(128, limit), return_tensors="pt")
                 model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-                if i == 0:
-                    first = list(calls)
+                first_batch = False
     finally:
         for h in handles:
             h.remove()
     groups: list[list[str]] = []  # consecutive calls on the same input tensor: one group
-    for k, (name, ptr) in enumerate(first):
-        if groups and ptr == first[k - 1][1] and name not in groups[-1]:
+    for k, (name, ptr) in enumerate(calls):
+        if groups and ptr == calls[k - 1][1] and name not in groups[-1]:
             groups[-1].append(name)
         else:
             groups.append([name])
