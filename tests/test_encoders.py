@@ -456,6 +456,30 @@ def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path) -> None:
     assert tuned.encode(["hello"]).shape == (1, 32)
 
 
+
+def test_multi_label_finetuning(tmp_path: Path) -> None:
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.intent import IntentClassifier
+    from csdialog.training import FineTuneArgs, finetune_encoder
+
+    enc = HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="torch")
+    texts = ["hello", "world", "hello world", "快递", "快递到", "到"] * 4
+    Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]] * 4)
+    tuned, log = finetune_encoder(enc, texts, Y, args=FineTuneArgs(epochs=2, batch_size=8),
+                                  validation=(texts[:6], Y[:6]))
+    assert [sorted(e) for e in log.epochs] == [["epoch", "loss", "val_micro_f1"]] * 2
+    assert all(0 <= e["val_micro_f1"] <= 1 for e in log.epochs) and log.best_epoch in (1, 2)
+    before, after = enc.encode(["hello world"]), tuned.encode(["hello world"])
+    assert not np.allclose(before, after)  # the copy was trained, the original kept
+    with pytest.raises(ValidationError, match="single-label"):
+        finetune_encoder(enc, texts, Y, args=FineTuneArgs(loss="contrastive", epochs=1))
+    # through the classifier: multi-label labels and method="finetune"
+    labels = [tuple(n for n, v in zip(("a", "b", "c"), row, strict=True) if v) for row in Y]
+    clf = IntentClassifier(enc, method="finetune", window=0,
+                           finetune_args=FineTuneArgs(epochs=1, batch_size=8)).fit(texts, labels)
+    assert clf.multi_label_ and clf.finetune_log_ is not None
+    assert all(isinstance(p, tuple) for p in clf.predict(["hello", "快递"]))
+
 def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 

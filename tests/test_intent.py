@@ -227,6 +227,53 @@ def test_multi_label() -> None:
         [r[0] for r in rows], [r[1] for r in rows]) > 0.8
 
 
+
+def test_multi_label_thresholds_per_label_from_held_out_data(tmp_path: Path) -> None:
+    import json
+
+    # "refund" is rare in training but common in validation; "cancel" the other way round
+    train = [("cancel my order", ("cancel",)), ("I want to cancel", ("cancel",)),
+             ("stop the subscription", ("cancel",)), ("refund please", ("refund",)),
+             ("cancel it and refund", ("cancel", "refund")), ("hello there", ())] * 4
+    val = ([(f"cancel order {i}", ("cancel",)) for i in range(12)]
+           + [(f"refund money {i}", ("refund",)) for i in range(12)]
+           + [(f"good morning {i}", ()) for i in range(100)])
+    clf = IntentClassifier(ENC, window=0).fit([r[0] for r in train], [r[1] for r in train],
+                                              validation=[r[0] for r in val],
+                                              validation_y=[r[1] for r in val])
+    assert clf.label_thresholds_.shape == (2,)
+    assert np.all((clf.label_thresholds_ > 0) & (clf.label_thresholds_ < 1))
+    # each label's threshold is at least as good for its own F1 as the global one
+    P = clf.predict_proba([r[0] for r in val])
+    for k, name in enumerate(clf.classes_):
+        y = np.array([name in r[1] for r in val])
+
+        def f1(t: float, k: int = k, y: np.ndarray = y) -> float:
+            pred = P[:, k] >= t
+            return 2 * float((pred & y).sum()) / max(1.0, float(pred.sum() + y.sum()))
+
+        assert f1(clf.label_thresholds_[k]) >= f1(clf.label_threshold_) - 1e-9
+    # saved and loaded; a folder written before per-label thresholds falls back to the global
+    folder = clf.save_pretrained(tmp_path / "m")
+    loaded = IntentClassifier.from_pretrained(folder, encoder=ENC)
+    np.testing.assert_array_equal(loaded.label_thresholds_, clf.label_thresholds_)
+    assert loaded.predict([r[0] for r in val]).tolist() == clf.predict([r[0] for r in val]).tolist()
+    config = json.loads((folder / "config.json").read_text())
+    del config["label_thresholds"]
+    (folder / "config.json").write_text(json.dumps(config))
+    old = IntentClassifier.from_pretrained(folder, encoder=ENC)
+    assert old.label_thresholds_.tolist() == [clf.label_threshold_] * 2
+
+
+def test_multi_label_labels_rare_in_held_out_data_keep_the_global_threshold() -> None:
+    rows = [("refund and cancel", ("refund", "cancel")), ("cancel my order", ("cancel",)),
+            ("refund please", ("refund",)), ("hello there", ())] * 10
+    val = [("cancel order", ("cancel",))] * 3 + [(f"hi {i}", ()) for i in range(120)]
+    clf = IntentClassifier(ENC, window=0).fit([r[0] for r in rows], [r[1] for r in rows],
+                                              validation=[r[0] for r in val],
+                                              validation_y=[r[1] for r in val])
+    assert clf.label_thresholds_.tolist() == [clf.label_threshold_] * 2
+
 def test_save_load_identical(tmp_path: Path) -> None:
     clf = _fit(window=2, oos_label="oos", oos_threshold=0.2)
     probe = ["快递到了吗", "refund", "价格", "hello world"]

@@ -295,9 +295,11 @@ class FineTuneArgs:
     """Settings of :func:`finetune_encoder`.
 
     Args:
-        loss: ``"softmax"`` (a cosine-softmax classifier over the pooled embedding,
-            trained with cross-entropy; for full data) or ``"contrastive"`` (supervised
-            contrastive loss on in-batch pairs, in the spirit of SetFit; for few-shot data).
+        loss: ``"softmax"`` (a cosine classifier over the pooled embedding, trained with
+            cross-entropy; for full data; with multi-label data, independent sigmoids with
+            a bias per label and binary cross-entropy) or ``"contrastive"`` (supervised
+            contrastive loss on in-batch pairs, in the spirit of SetFit; for few-shot,
+            single-label data).
         epochs: passes over the training data (at most).
         batch_size: texts per step.
         learning_rate: for the encoder; the classifier uses 20x this.
@@ -307,8 +309,9 @@ class FineTuneArgs:
         freeze_embeddings: keep the (large, multilingual) token-embedding matrix frozen:
             much less memory and time, and languages absent from the training data keep
             their vectors.
-        patience: stop when validation accuracy has not improved for this many epochs
-            (needs validation data); the best epoch's weights are kept.
+        patience: stop when the validation score (accuracy; multi-label: micro-F1 at the
+            best threshold) has not improved for this many epochs (needs validation
+            data); the best epoch's weights are kept.
         scale: logit scale of the cosine classifier; temperature: of the contrastive loss.
         device: ``"cpu"``, ``"cuda"``...; default: CUDA when available.
         seed: random seed (data order, initialisation).
@@ -348,7 +351,8 @@ class FineTuneArgs:
 
 @dataclass
 class FineTuneLog:
-    """What happened during fine-tuning: per-epoch loss and validation accuracy."""
+    """What happened during fine-tuning: per-epoch loss and validation score
+    (``val_accuracy``; multi-label: ``val_micro_f1``)."""
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
@@ -419,6 +423,16 @@ def _contrastive_batches(codes: np.ndarray, batch_size: int,
     return batches
 
 
+def _best_micro_f1(P: np.ndarray, Y: np.ndarray) -> float:
+    """Micro-F1 of ``P >= t`` against the indicator matrix ``Y`` at the best ``t``."""
+    best = 0.0
+    for t in np.arange(0.05, 0.96, 0.05):
+        pred = P >= t
+        tp = float((pred & (Y == 1)).sum())
+        best = max(best, 2 * tp / max(1.0, float(pred.sum() + Y.sum())))
+    return best
+
+
 def finetune_encoder(
     encoder: Any,
     texts: Sequence[str],
@@ -437,10 +451,12 @@ def finetune_encoder(
     Args:
         encoder: an :class:`~csdialog.encoders.HuggingFaceEncoder` (``e5-small`` included).
         texts: training texts (context already joined in, if wanted).
-        labels: class indices.
+        labels: class indices ``(n,)``, or a 0/1 indicator matrix ``(n, n_classes)`` for
+            multi-label data (``loss="softmax"`` only: one sigmoid per label).
         args: :class:`FineTuneArgs`.
         validation: ``(texts, labels)`` for early stopping: accuracy of the nearest class
-            centroid (computed on the training texts) after each epoch.
+            centroid (the trained classifier's, or computed on the training texts) after
+            each epoch; multi-label: micro-F1 of the sigmoids at their best threshold.
         name: name of the new encoder (default: the old name + ``"-ft"``).
     """
     import copy
@@ -452,7 +468,16 @@ def finetune_encoder(
     codes = np.asarray(labels, dtype=np.int64)
     if len(texts) != len(codes):
         raise ValidationError(f"{len(texts)} texts but {len(codes)} labels")
-    n_classes = int(codes.max()) + 1
+    multi = codes.ndim == 2
+    if multi and args.loss != "softmax":
+        raise ValidationError(
+            f"loss={args.loss!r} needs single-label data (class indices); multi-label data "
+            f"(an indicator matrix of shape {codes.shape}) is trained with loss='softmax', "
+            f"which then uses one sigmoid per label")
+    if codes.ndim not in (1, 2) or not len(codes):
+        raise ValidationError(f"labels must be class indices (n,) or an indicator matrix "
+                              f"(n, n_classes); got shape {codes.shape}")
+    n_classes = codes.shape[1] if multi else int(codes.max()) + 1
     base_model, tokenizer, prefix, max_length = _hf_parts(encoder)
     device = _pick_device(args.device)
     torch.manual_seed(args.seed)
@@ -466,22 +491,38 @@ def finetune_encoder(
     pool = _Pooler(model, tokenizer, prefix, min(max_length, args.max_length), device)
     texts = list(texts)
 
-    def centroids(mdl_texts: Sequence[str], mdl_codes: np.ndarray) -> Any:
+    def embed(mdl_texts: Sequence[str]) -> Any:
         with torch.inference_mode():
-            vecs = torch.cat([pool(mdl_texts[s:s + 64]) for s in range(0, len(mdl_texts), 64)])
-        cent = torch.zeros(n_classes, vecs.shape[1], device=device)
-        cent.index_add_(0, torch.as_tensor(mdl_codes, device=device), vecs)
+            return torch.cat([pool(mdl_texts[s:s + 64]) for s in range(0, len(mdl_texts), 64)])
+
+    def centroids(vecs: Any, mdl_codes: np.ndarray) -> Any:
+        if multi:  # the sum of the vectors of the examples carrying each label
+            cent = torch.as_tensor(mdl_codes.T, dtype=vecs.dtype, device=device) @ vecs
+        else:
+            cent = torch.zeros(n_classes, vecs.shape[1], device=device)
+            cent.index_add_(0, torch.as_tensor(mdl_codes, device=device), vecs)
         return torch.nn.functional.normalize(cent, dim=-1)
 
-    classifier = None
+    classifier = bias = None
     params = [p for p in model.parameters() if p.requires_grad]
     groups: list[dict[str, Any]] = [{"params": params, "lr": args.learning_rate}]
     if args.loss == "softmax":
         model.eval()
-        init = centroids(texts, codes)  # prototype initialisation: starts near 1-NN accuracy
+        vecs0 = embed(texts)
+        init = centroids(vecs0, codes)  # prototype initialisation: starts near 1-NN accuracy
         model.train()
         classifier = torch.nn.Parameter(init.clone())
-        groups.append({"params": [classifier], "lr": args.learning_rate * 20,
+        head_params = [classifier]
+        if multi:
+            # a bias per label that starts by flagging as many training texts as carry it
+            z = (args.scale * vecs0 @ init.T).cpu().numpy()
+            prior = codes.mean(axis=0)
+            start = [-float(np.quantile(z[:, k], 1.0 - min(max(prior[k], 1e-4), 1 - 1e-4)))
+                     for k in range(n_classes)]
+            bias = torch.nn.Parameter(torch.tensor(start, dtype=init.dtype, device=device))
+            head_params.append(bias)
+        del vecs0
+        groups.append({"params": head_params, "lr": args.learning_rate * 20,
                        "weight_decay": 0.0})
     optim = torch.optim.AdamW(groups, lr=args.learning_rate, weight_decay=args.weight_decay)
 
@@ -501,13 +542,16 @@ def finetune_encoder(
         if validation is None:
             return float("nan")
         model.eval()
-        cent = centroids(texts, codes) if classifier is None else \
+        cent = centroids(embed(texts), codes) if classifier is None else \
             torch.nn.functional.normalize(classifier.detach(), dim=-1)
         v_texts, v_codes = list(validation[0]), np.asarray(validation[1])
-        with torch.inference_mode():
-            vecs = torch.cat([pool(v_texts[s:s + 64]) for s in range(0, len(v_texts), 64)])
-            pred = (vecs @ cent.T).argmax(dim=1).cpu().numpy()
+        vecs = embed(v_texts)
         model.train()
+        if multi:
+            assert bias is not None
+            z = (args.scale * vecs @ cent.T + bias.detach()).cpu().numpy()
+            return _best_micro_f1(1.0 / (1.0 + np.exp(-z)), v_codes)
+        pred = (vecs @ cent.T).argmax(dim=1).cpu().numpy()
         return float((pred == v_codes).mean())
 
     log = FineTuneLog()
@@ -526,7 +570,11 @@ def finetune_encoder(
         for idx in batches:
             vecs = pool([texts[i] for i in idx])
             target = torch.as_tensor(codes[idx], device=device)
-            if classifier is not None:
+            if classifier is not None and multi:
+                w = torch.nn.functional.normalize(classifier, dim=-1)
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    args.scale * vecs @ w.T + bias, target.to(vecs.dtype))
+            elif classifier is not None:
                 w = torch.nn.functional.normalize(classifier, dim=-1)
                 loss = torch.nn.functional.cross_entropy(args.scale * vecs @ w.T, target)
             else:
@@ -548,7 +596,7 @@ def finetune_encoder(
             bar.close()
         acc = evaluate()
         log.epochs.append({"epoch": epoch + 1, "loss": total_loss / max(1, len(batches)),
-                           "val_accuracy": acc})
+                           "val_micro_f1" if multi else "val_accuracy": acc})
         if validation is None:
             continue
         if acc > best:
