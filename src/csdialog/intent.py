@@ -50,6 +50,7 @@ from csdialog.training import (
     FineTuneArgs,
     FineTuneLog,
     LinearHead,
+    _best_f1_threshold,
     as_training_data,
     finetune_encoder,
     fit_linear_head,
@@ -406,24 +407,11 @@ class IntentClassifier(ParamsMixin):
             if len(codes) < _MIN_THRESHOLD_TUNING:
                 return  # too few held-out examples: a tuned threshold would be noise; keep 0.5
             P = self.head_.proba(F)
-            best = (-1.0, 0.5)
-            for t in np.arange(0.05, 0.96, 0.025):
-                pred = P >= t
-                tp = float((pred & (codes == 1)).sum())
-                f1 = 2 * tp / max(1.0, float(pred.sum() + codes.sum()))
-                if f1 > best[0] + 1e-9:
-                    best = (f1, float(t))
-            self.label_threshold_ = best[1]
+            self.label_threshold_ = _best_f1_threshold(P, codes)[1]  # micro-F1
             # a label with enough held-out examples gets the threshold best for its own F1
-            self.label_thresholds_ = np.full(len(self.classes_), best[1])
+            self.label_thresholds_ = np.full(len(self.classes_), self.label_threshold_)
             for k in np.flatnonzero(codes.sum(axis=0) >= _MIN_LABEL_POSITIVES):
-                col, best_k = codes[:, k] == 1, (-1.0, best[1])
-                for t in np.arange(0.05, 0.96, 0.025):
-                    pred = P[:, k] >= t
-                    f1 = 2 * float((pred & col).sum()) / max(1.0, float(pred.sum() + col.sum()))
-                    if f1 > best_k[0] + 1e-9:
-                        best_k = (f1, float(t))
-                self.label_thresholds_[k] = best_k[1]
+                self.label_thresholds_[k] = _best_f1_threshold(P[:, k], codes[:, k])[1]
             return
         in_scope = codes >= 0
         if self.calibrate and in_scope.sum() >= _MIN_CALIBRATION:

@@ -423,13 +423,17 @@ def _contrastive_batches(codes: np.ndarray, batch_size: int,
     return batches
 
 
-def _best_micro_f1(P: np.ndarray, Y: np.ndarray) -> float:
-    """Micro-F1 of ``P >= t`` against the indicator matrix ``Y`` at the best ``t``."""
-    best = 0.0
-    for t in np.arange(0.05, 0.96, 0.05):
+def _best_f1_threshold(P: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """``(F1, t)``: the best F1 of ``P >= t`` against the 0/1 array ``Y`` (micro-averaged
+    over every cell, so a matrix gives micro-F1 and a column one label's F1) over
+    ``t = 0.05, 0.075, ..., 0.95``; ties keep the lowest ``t``."""
+    positives = Y == 1
+    best = (-1.0, 0.5)
+    for t in np.arange(0.05, 0.96, 0.025):
         pred = P >= t
-        tp = float((pred & (Y == 1)).sum())
-        best = max(best, 2 * tp / max(1.0, float(pred.sum() + Y.sum())))
+        f1 = 2 * float((pred & positives).sum()) / max(1.0, float(pred.sum() + positives.sum()))
+        if f1 > best[0] + 1e-9:
+            best = (f1, float(t))
     return best
 
 
@@ -466,6 +470,9 @@ def finetune_encoder(
 
     args = args or FineTuneArgs()
     codes = np.asarray(labels, dtype=np.int64)
+    if codes.ndim not in (1, 2) or not len(codes):
+        raise ValidationError(f"labels must be class indices (n,) or an indicator matrix "
+                              f"(n, n_classes), n >= 1; got shape {codes.shape}")
     if len(texts) != len(codes):
         raise ValidationError(f"{len(texts)} texts but {len(codes)} labels")
     multi = codes.ndim == 2
@@ -474,9 +481,6 @@ def finetune_encoder(
             f"loss={args.loss!r} needs single-label data (class indices); multi-label data "
             f"(an indicator matrix of shape {codes.shape}) is trained with loss='softmax', "
             f"which then uses one sigmoid per label")
-    if codes.ndim not in (1, 2) or not len(codes):
-        raise ValidationError(f"labels must be class indices (n,) or an indicator matrix "
-                              f"(n, n_classes); got shape {codes.shape}")
     n_classes = codes.shape[1] if multi else int(codes.max()) + 1
     base_model, tokenizer, prefix, max_length = _hf_parts(encoder)
     device = _pick_device(args.device)
@@ -550,7 +554,7 @@ def finetune_encoder(
         if multi:
             assert bias is not None
             z = (args.scale * vecs @ cent.T + bias.detach()).cpu().numpy()
-            return _best_micro_f1(1.0 / (1.0 + np.exp(-z)), v_codes)
+            return _best_f1_threshold(1.0 / (1.0 + np.exp(-z)), v_codes)[0]
         pred = (vecs @ cent.T).argmax(dim=1).cpu().numpy()
         return float((pred == v_codes).mean())
 
@@ -570,13 +574,11 @@ def finetune_encoder(
         for idx in batches:
             vecs = pool([texts[i] for i in idx])
             target = torch.as_tensor(codes[idx], device=device)
-            if classifier is not None and multi:
-                w = torch.nn.functional.normalize(classifier, dim=-1)
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                    args.scale * vecs @ w.T + bias, target.to(vecs.dtype))
-            elif classifier is not None:
-                w = torch.nn.functional.normalize(classifier, dim=-1)
-                loss = torch.nn.functional.cross_entropy(args.scale * vecs @ w.T, target)
+            if classifier is not None:
+                logits = args.scale * vecs @ torch.nn.functional.normalize(classifier, dim=-1).T
+                loss = (torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits + bias, target.to(vecs.dtype)) if multi
+                    else torch.nn.functional.cross_entropy(logits, target))
             else:
                 sim = vecs @ vecs.T / args.temperature
                 eye = torch.eye(len(idx), dtype=torch.bool, device=device)
