@@ -480,6 +480,28 @@ def test_multi_label_finetuning(tmp_path: Path) -> None:
     assert clf.multi_label_ and clf.finetune_log_ is not None
     assert all(isinstance(p, tuple) for p in clf.predict(["hello", "快递"]))
 
+def test_finetuning_warns_when_text_mode_context_pushes_the_turn_out(tmp_path: Path) -> None:
+    import warnings
+
+    from csdialog import Dialogue, Turn
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.intent import IntentClassifier
+    from csdialog.training import FineTuneArgs
+
+    enc = HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="torch")
+    long_reply = " ".join(["hello world"] * 20)
+    dialogues = [Dialogue(f"d{i}", [Turn("agent", long_reply), Turn("customer", t)])
+                 for i, t in enumerate(["hello", "快递", "world", "到"] * 2)]
+    X, y = [(d, 1) for d in dialogues], ["a", "b", "a", "b"] * 2
+    args = FineTuneArgs(epochs=1, batch_size=8, max_length=16)
+    with pytest.warns(UserWarning, match=r"8 of 8 training texts are longer than max_length=16"):
+        IntentClassifier(enc, method="finetune", window=1, context_mode="text",
+                         finetune_args=args).fit(X, y)
+    with warnings.catch_warnings():  # the turn alone fits: no warning
+        warnings.simplefilter("error")
+        IntentClassifier(enc, method="finetune", window=0, finetune_args=args).fit(X, y)
+
+
 def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -494,6 +495,15 @@ def finetune_encoder(
             p.requires_grad_(False)
     pool = _Pooler(model, tokenizer, prefix, min(max_length, args.max_length), device)
     texts = list(texts)
+    lengths = [len(ids) for ids in tokenizer([prefix + t for t in texts])["input_ids"]]
+    n_cut = sum(n > pool.max_length for n in lengths)
+    if n_cut > len(texts) // 100:
+        warnings.warn(
+            f"{n_cut} of {len(texts)} training texts are longer than max_length="
+            f"{pool.max_length} tokens and lose their end (with context written out, "
+            f"context_mode='text', the end is the turn being classified); the longest has "
+            f"{max(lengths)} tokens: raise FineTuneArgs.max_length (this encoder allows up to "
+            f"{max_length})", UserWarning, stacklevel=2)
 
     def embed(mdl_texts: Sequence[str]) -> Any:
         with torch.inference_mode():
