@@ -27,6 +27,7 @@ accuracy / macro-F1 / micro-F1, ECE, training seconds and inference turns/s (2 c
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -42,13 +43,20 @@ from _harness import Row, write_results
 SEED = 0
 
 
-def _cached(name: str) -> Any:
+def _cached(name: str, pretuned: str | None = None) -> Any:
     """The encoder behind a disk cache (``_embcache``): every method of a part, and re-runs,
-    see the same vectors; call ``.save()`` after a part."""
+    see the same vectors; call ``.save()`` after a part. ``pretuned``: a folder saved by a
+    fine-tuned classifier (``--save-model``); its ``encoder/`` replaces ``name``."""
     from _embcache import DiskCachedEncoder
 
-    from csdialog.encoders import get_encoder
+    from csdialog.encoders import HuggingFaceEncoder, get_encoder
 
+    if pretuned:
+        folder = Path(pretuned).resolve()
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        return DiskCachedEncoder(HuggingFaceEncoder(
+            folder / "encoder", prefix=config["encoder_prefix"] or "", batch_size=32,
+            name=f"{config['encoder_name']}@{folder.name}"))
     return DiskCachedEncoder(get_encoder(name, batch_size=32) if name.startswith("e5") else
                              get_encoder(name))
 
@@ -126,7 +134,7 @@ def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> lis
         for e in train:
             by[e.label].append(e)
         train = [e for lab in sorted(by) for e in rng.sample(by[lab], shots)]
-    enc = _cached(encoder)
+    enc = _cached(encoder, args.pretuned)
     tr_t, tr_y = [e.text for e in train], [e.label for e in train]
     te_t, te_y = [e.text for e in test], [e.label for e in test]
     rows: list[Row] = []
@@ -242,8 +250,13 @@ def part_clinc150(root: str, encoder: str, args: Any) -> list[Row]:
         secs = time.perf_counter() - t0
         m = _scores(ft, te_t, te_y, oos="oos")
         m["oos_threshold"] = round(ft.oos_threshold_ or 0.0, 4)
+        log = ft.finetune_log_
         rows.append(Row("clinc150", "csdialog finetune + OOS threshold", ft.encoder_.name, m,
-                        round(secs, 1)))
+                        round(secs, 1), notes=f"epochs run {len(log.epochs)}, best "
+                        f"{log.best_epoch}" if log else ""))
+        if args.save_model:
+            ft.save_pretrained(args.save_model, card={"data": "clinc150 train (150 intents + "
+                                                      "oos), OOS threshold on val"})
     return rows
 
 
@@ -337,6 +350,11 @@ def main() -> None:
     ap.add_argument("--setfit-iterations", type=int, default=5)
     ap.add_argument("--cap", type=int, default=1500, help="multidogo turns per domain and split")
     ap.add_argument("--nlupp-folds", type=int, default=20)
+    ap.add_argument("--save-model", default=None,
+                    help="clinc150: save the fine-tuned classifier to this folder")
+    ap.add_argument("--pretuned", default=None,
+                    help="banking77 parts: start from the encoder of a classifier folder saved "
+                         "with --save-model (e.g. tuned on clinc150) instead of --encoder")
     args = ap.parse_args()
     for part in args.part:
         t0 = time.perf_counter()
