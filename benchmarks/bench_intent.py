@@ -364,6 +364,8 @@ def main() -> None:
         else:
             rows = globals()[f"part_{part}"](args.data_root, args.encoder, args)
         name = f"intent_{part.replace('-', '_')}_{args.encoder}"
+        if args.pretuned and part.startswith("banking77"):
+            name += f"_pretuned_{Path(args.pretuned).name}"
         _, md = write_results(name, rows, args.out, seed=SEED, config=vars(args))
         print(Path(md).read_text(), flush=True)
         print(f"[{part}: {time.perf_counter() - t0:.0f}s]", flush=True)
