@@ -156,11 +156,11 @@ def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> lis
                                    learning_rate=args.lr, seed=SEED, show_progress=True)
             idx = list(range(len(tr_t)))
             random.Random(SEED).shuffle(idx)
-            n_val = len(idx) // 10
+            n_val = 0 if args.no_holdout else len(idx) // 10
             val_i, fit_i = sorted(idx[:n_val]), sorted(idx[n_val:])
             fit_args: dict[str, Any] = {
                 "validation": [tr_t[i] for i in val_i],
-                "validation_y": [tr_y[i] for i in val_i]}
+                "validation_y": [tr_y[i] for i in val_i]} if val_i else {}
             X, Y = [tr_t[i] for i in fit_i], [tr_y[i] for i in fit_i]
         else:
             ft_args = FineTuneArgs(loss="contrastive", epochs=args.fewshot_epochs,
@@ -350,6 +350,9 @@ def main() -> None:
     ap.add_argument("--setfit-iterations", type=int, default=5)
     ap.add_argument("--cap", type=int, default=1500, help="multidogo turns per domain and split")
     ap.add_argument("--nlupp-folds", type=int, default=20)
+    ap.add_argument("--no-holdout", action="store_true",
+                    help="banking77 full data: fine-tune on all of train for --epochs epochs "
+                         "(no 10%% held out, so no early stopping)")
     ap.add_argument("--save-model", default=None,
                     help="clinc150: save the fine-tuned classifier to this folder")
     ap.add_argument("--pretuned", default=None,
@@ -364,6 +367,8 @@ def main() -> None:
         else:
             rows = globals()[f"part_{part}"](args.data_root, args.encoder, args)
         name = f"intent_{part.replace('-', '_')}_{args.encoder}"
+        if args.no_holdout and part == "banking77":
+            name += "_no_holdout"
         if args.pretuned and part.startswith("banking77"):
             name += f"_pretuned_{Path(args.pretuned).name}"
         _, md = write_results(name, rows, args.out, seed=SEED, config=vars(args))
