@@ -27,7 +27,6 @@ accuracy / macro-F1 / micro-F1, ECE, training seconds and inference turns/s (2 c
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -46,17 +45,18 @@ SEED = 0
 def _cached(name: str, pretuned: str | None = None) -> Any:
     """The encoder behind a disk cache (``_embcache``): every method of a part, and re-runs,
     see the same vectors; call ``.save()`` after a part. ``pretuned``: a folder saved by a
-    fine-tuned classifier (``--save-model``); its ``encoder/`` replaces ``name``."""
+    fine-tuned classifier (``--save-model``); its encoder replaces ``name``, cached for this
+    run only (a folder's name says nothing about the weights inside it)."""
+    import tempfile
+
     from _embcache import DiskCachedEncoder
 
-    from csdialog.encoders import HuggingFaceEncoder, get_encoder
+    from csdialog.encoders import get_encoder
+    from csdialog.intent import IntentClassifier
 
     if pretuned:
-        folder = Path(pretuned).resolve()
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        return DiskCachedEncoder(HuggingFaceEncoder(
-            folder / "encoder", prefix=config["encoder_prefix"] or "", batch_size=32,
-            name=f"{config['encoder_name']}@{folder.name}"))
+        return DiskCachedEncoder(IntentClassifier.from_pretrained(pretuned).encoder_,
+                                 directory=tempfile.mkdtemp(prefix="csdialog-emb-"))
     return DiskCachedEncoder(get_encoder(name, batch_size=32) if name.startswith("e5") else
                              get_encoder(name))
 
