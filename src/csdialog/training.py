@@ -306,7 +306,9 @@ class FineTuneArgs:
         learning_rate: for the encoder; the classifier uses 20x this.
         weight_decay: AdamW weight decay.
         warmup_ratio: share of the steps with a linearly rising learning rate.
-        max_length: tokens per text.
+        max_length: tokens per text; longer texts lose their end (a warning says how
+            many when more than 1% do). With ``context_mode="text"`` the end is the turn
+            being classified: set this above the longest (context, turn) text.
         freeze_embeddings: keep the (large, multilingual) token-embedding matrix frozen:
             much less memory and time, and languages absent from the training data keep
             their vectors.
