@@ -15,6 +15,7 @@ from csdialog.answers import (
     AnswerCheck,
     AnswerLogic,
     AnswerLogicMatcher,
+    CrossEncoderScorer,
     PairClassifierScorer,
     SimilarityScorer,
     answer_types,
@@ -278,3 +279,98 @@ def test_request_reply_pairs_labels() -> None:
     pairs = request_reply_pairs([d])
     assert [(p.turn_index, p.answered) for p in pairs] == [(0, False), (2, True)]
     assert pairs[1].context[0].role is Role.CUSTOMER
+
+
+# ----------------------------------------------------------------- trained cross-encoder
+
+
+def _tiny_bert_folder(folder: Path) -> Path:
+    """A 2-layer, 32-d BERT with a 10-token vocabulary (as in test_encoders)."""
+    pytest.importorskip("torch")
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "快", "递", "到"]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab=str(folder / "vocab.txt")).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertModel(config, add_pooling_layer=False).save_pretrained(folder)
+    return folder
+
+
+def _toy_pairs() -> tuple[list[str], list[str], list[bool]]:
+    # "hello" is answered by "world", "快递" by "到": neither text alone tells the label
+    qs = ["hello", "hello", "快递", "快递"] * 8
+    rs = ["world", "到", "到", "world"] * 8
+    return qs, rs, [True, False] * 16
+
+
+def test_cross_encoder_learns_a_pair_relation_and_round_trips(tmp_path: Path) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import FineTuneArgs
+
+    enc = HuggingFaceEncoder(_tiny_bert_folder(tmp_path / "m"), backend="torch", name="tiny")
+    qs, rs, y = _toy_pairs()
+    args = FineTuneArgs(epochs=25, batch_size=8, learning_rate=3e-3, max_length=16,
+                        freeze_embeddings=False, patience=25)
+    s = CrossEncoderScorer(encoder=enc, args=args).fit(qs, rs, y, validation=(qs, rs, y))
+    p = s.score(qs, rs)
+    assert p.shape == (32,) and ((p >= 0) & (p <= 1)).all()
+    assert roc_auc_score(y, p) > 0.9  # neither text alone tells the label
+    assert s.fit_log_.best_epoch >= 1 and "val_auc" in s.fit_log_.epochs[0]
+    folder = s.save_pretrained(tmp_path / "ce")
+    assert (folder / "encoder" / "model.safetensors").is_file()
+    for loaded in (CrossEncoderScorer.from_pretrained(folder), CrossEncoderScorer(folder)):
+        np.testing.assert_allclose(loaded.score(qs, rs), p, atol=1e-6)
+    assert s.score([], []).shape == (0,)
+
+
+def test_cross_encoder_errors(tmp_path: Path) -> None:
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import FineTuneArgs
+
+    with pytest.raises(NotFittedError, match="call fit"):
+        CrossEncoderScorer().score(["多少钱?"], ["99元"])
+    enc = HuggingFaceEncoder(_tiny_bert_folder(tmp_path / "m"), backend="torch")
+    args = FineTuneArgs(epochs=1, batch_size=4, max_length=8)
+    with pytest.raises(ValidationError, match="both answered"):
+        CrossEncoderScorer(encoder=enc, args=args).fit(["hello"] * 4, ["world"] * 4, [True] * 4)
+    long = " ".join(["hello world"] * 10)
+    with pytest.warns(UserWarning, match=r"4 of 4 training pairs are longer than max_length=8"):
+        CrossEncoderScorer(encoder=enc, args=args).fit(["hello"] * 4, [long] * 4, [True, False] * 2)
+
+    class Wrapped:
+        def predict(self, pairs: list[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
+            return np.array([2.0 if a == b else -2.0 for a, b in pairs])
+
+    w = CrossEncoderScorer(Wrapped())
+    assert w.score(["a", "a"], ["a", "b"]).round(3).tolist() == [0.881, 0.119]
+    with pytest.raises(ValidationError, match="save_pretrained writes cross-encoders trained"):
+        w.save_pretrained(tmp_path / "x")
+    with pytest.raises(ModelFolderError, match="local model folder"):
+        pytest.importorskip("sentence_transformers")
+        CrossEncoderScorer(str(tmp_path / "missing")).score(["a"], ["b"])
+
+
+def test_load_scorer_reads_either_kind_of_folder(tmp_path: Path) -> None:
+    from csdialog.answers import load_scorer
+    from csdialog.encoders import HashingEncoder
+
+    enc = HashingEncoder(dim=32)
+    s = PairClassifierScorer(enc).fit(["多少钱?", "多少钱?", "几点到?", "几点到?"],
+                                      ["一共99元", "您好", "下午3点到", "亲亲"], [True, False, True, False])
+    folder = s.save_pretrained(tmp_path / "pcs")
+    loaded = load_scorer(folder, encoder=enc)
+    assert isinstance(loaded, PairClassifierScorer)
+    np.testing.assert_array_equal(loaded.score(["多少钱?"], ["一共99元"]), s.score(["多少钱?"], ["一共99元"]))
+    with pytest.raises(ModelFolderError, match=r"no config\.json"):
+        load_scorer(tmp_path / "nothing")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_text('{"format": "csdialog.IntentClassifier"}')
+    with pytest.raises(ModelFolderError, match=r"has format .csdialog\.IntentClassifier."):
+        load_scorer(tmp_path / "other")

@@ -310,3 +310,41 @@ def test_property_pipeline_accounts_for_every_turn(spec: list[list[tuple[str, st
     assert all(0 <= r.score <= 100 for r in result.inspections)
     for a in result.alerts:
         assert 0 <= a.score <= 1
+
+
+def test_pipeline_and_cli_judge_replies_with_a_trained_scorer(tmp_path: Path) -> None:
+    import numpy as np
+
+    from csdialog.answers import PairClassifierScorer
+
+    class Constant:
+        def __init__(self, p: float) -> None:
+            self.p = p
+
+        def score(self, questions: list[str], replies: list[str], logics: object = None) -> np.ndarray:
+            return np.full(len(questions), self.p)
+
+    steps = ("viewpoints", "answers")
+    base = Pipeline(steps, encoder=HashingEncoder(dim=256)).run(SAMPLE).to_frame("answers")
+    always = Pipeline(steps, encoder=HashingEncoder(dim=256), answer_scorer=Constant(1.0))
+    checks = always.run(SAMPLE).to_frame("answers")
+    replied = checks.reply_turn.notna()
+    assert len(checks) == len(base) and replied.any() and checks.score[replied].eq(1.0).all()
+    # answered unless the logic's required keywords are missing
+    assert checks.answered.sum() > base.answered.sum()
+    with pytest.raises(ValidationError, match="answer_scorer must be a scorer folder"):
+        Pipeline(steps, encoder=HashingEncoder(dim=8), answer_scorer=3)  # type: ignore[arg-type]
+
+    # a scorer trained on labels, saved, and named on the command line
+    folder = PairClassifierScorer(HashingEncoder(dim=256)).fit(
+        ["多少钱?", "多少钱?", "几点到?", "几点到?"] * 3, ["一共99元", "您好", "下午3点到", "亲亲"] * 3,
+        [True, False, True, False] * 3).save_pretrained(tmp_path / "scorer")
+    out = tmp_path / "res"
+    res = _analyze(str(SAMPLE), "--out", str(out), "--encoder", "hashing", "--steps", "viewpoints,answers",
+                   "--answer-scorer", str(folder), "-q")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert len(pd.read_csv(out / "answer_checks.csv")) == len(base)
+    res = _analyze(str(SAMPLE), "--out", str(out), "--encoder", "hashing", "--answer-scorer", str(tmp_path))
+    assert res.exit_code != 0 and "no config.json" in res.output  # type: ignore[attr-defined]
+    res = _analyze(str(SAMPLE), "--engine", "ray", "--answer-scorer", str(folder))
+    assert res.exit_code != 0 and "--answer-scorer is for the local engine" in res.output  # type: ignore[attr-defined]

@@ -267,6 +267,9 @@ def analyze(
         help="Answer logics (YAML/JSON) to judge replies against; see docs/answers.md.")] = None,
     rules: Annotated[Path | None, typer.Option(
         help="Inspection rules (YAML/JSON); default: the shipped rules.")] = None,
+    answer_scorer: Annotated[Path | None, typer.Option(
+        help="A scorer trained on your labels (PairClassifierScorer or CrossEncoderScorer "
+             "save_pretrained folder) to judge replies; default: the shipped SimilarityScorer.")] = None,
     intent_model: Annotated[Path | None, typer.Option(
         help="A folder saved by 'csdialog train intent' (adds the intent step).")] = None,
     emotion_model: Annotated[str, typer.Option(
@@ -317,6 +320,9 @@ def analyze(
         typer.echo(f"note: the shipped emotion model needs e5-small; with --encoder {encoder} the "
                    "emotion step is skipped (pass --emotion-model <folder> trained on it)", err=True)
     if engine == "ray":
+        if answer_scorer is not None:
+            _fail("--answer-scorer is for the local engine (the Ray workers judge replies with the "
+                  "shipped SimilarityScorer); drop --engine ray or --answer-scorer")
         if stream:
             _fail("--stream is for the local engine; --engine ray streams the input through the "
                   "cluster already")
@@ -329,7 +335,8 @@ def analyze(
     try:
         pipe = Pipeline(
             step_list, encoder=encoder, emotion_model=emotion_model,
-            intent_model=intent_model, answer_logics=logics, inspection_rules=rules,
+            intent_model=intent_model, answer_logics=logics, answer_scorer=answer_scorer,
+            inspection_rules=rules,
             repeat_rules=repeat or ("3/1d", "3/3d"), min_cluster_size=min_cluster_size, top=top,
             max_turn_chars=max_turn_chars, progress=_Progress(quiet),
         )

@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from csdialog.alerts import Alert, RepeatRule, alerts_frame, complaint_risk, repeat_contacts
-from csdialog.answers import AnswerCheck, AnswerLogic, AnswerLogicMatcher, load_answer_logics
+from csdialog.answers import (
+    AnswerCheck,
+    AnswerLogic,
+    AnswerLogicMatcher,
+    PairScorer,
+    load_answer_logics,
+    load_scorer,
+)
 from csdialog.answers.mining import mine_answer_logics
 from csdialog.dialogue import Dialogue, Role
 from csdialog.encoders import Encoder, get_encoder
@@ -185,6 +192,10 @@ class Pipeline:
         intent_model: a folder saved by :meth:`~csdialog.IntentClassifier.save_pretrained`.
         answer_logics: a YAML / JSON file or a list of :class:`AnswerLogic`; with
             ``mine_logics`` the mined ones are added for viewpoints without a written logic.
+        answer_scorer: how replies are judged: a folder saved by
+            :meth:`~csdialog.answers.PairClassifierScorer.save_pretrained` or
+            :meth:`~csdialog.answers.CrossEncoderScorer.save_pretrained` (trained on your
+            labels), or a scorer object (default: the shipped ``SimilarityScorer``).
         mine_logics: mine answer logics from the chats themselves (written to
             ``answer_logics.yaml`` for review).
         judge_with_mined: also judge replies against the mined logics (off by default: a
@@ -211,6 +222,7 @@ class Pipeline:
         emotion_model: str | os.PathLike[str] = "default",
         intent_model: str | os.PathLike[str] | None = None,
         answer_logics: str | os.PathLike[str] | Sequence[AnswerLogic] | None = None,
+        answer_scorer: str | os.PathLike[str] | PairScorer | None = None,
         mine_logics: bool = True,
         judge_with_mined: bool = False,
         inspection_rules: str | os.PathLike[str] | Mapping[str, Any] | Inspector | None = None,
@@ -242,6 +254,15 @@ class Pipeline:
             self.logics = load_answer_logics(answer_logics)
         else:
             self.logics = list(answer_logics)
+        if answer_scorer is None or hasattr(answer_scorer, "score"):
+            self.answer_scorer: PairScorer | None = answer_scorer  # type: ignore[assignment]
+        elif isinstance(answer_scorer, str | os.PathLike):
+            self.answer_scorer = load_scorer(answer_scorer, encoder=self.encoder)
+        else:
+            raise ValidationError(
+                "answer_scorer must be a scorer folder (saved by PairClassifierScorer or "
+                "CrossEncoderScorer.save_pretrained) or an object with score(questions, replies, "
+                f"logics); got {type(answer_scorer).__name__}")
         self.mine_logics = mine_logics
         self.judge_with_mined = judge_with_mined
         if isinstance(inspection_rules, Inspector):
@@ -494,7 +515,8 @@ class Pipeline:
             if self.mine_logics and clusterer is not None:
                 mined = mine_answer_logics(dialogues, clusterer, encoder=self.encoder)
             judge = logics + (mined if self.judge_with_mined else [])
-            matcher = AnswerLogicMatcher(judge, clusterer=clusterer, encoder=self.encoder)
+            matcher = AnswerLogicMatcher(judge, clusterer=clusterer, encoder=self.encoder,
+                                         scorer=self.answer_scorer or "similarity")
             checks = matcher.check(dialogues)
             logics = logics + mined
         timings["answers"] = round(time.perf_counter() - t1, 2)

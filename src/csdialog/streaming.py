@@ -233,7 +233,8 @@ def _run(pipe: Pipeline, src: Path, folder: Path, parts: Path, state: dict[str, 
 
     # ---------------------------------------------------------------- pass 2: chunks
     emo, intent = pipe._models()
-    matcher = (AnswerLogicMatcher(pipe.logics, clusterer=clusterer, encoder=pipe.encoder)
+    matcher = (AnswerLogicMatcher(pipe.logics, clusterer=clusterer, encoder=pipe.encoder,
+                                  scorer=pipe.answer_scorer or "similarity")
                if "answers" in pipe.steps else None)
     it, reader = _dialogues(src, columns, encoding)
     truncated: list[dict[str, Any]] = list(state.get("truncated", []))

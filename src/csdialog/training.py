@@ -9,6 +9,9 @@ fine-tuning of a transformer encoder.
 * :func:`finetune_encoder` fine-tunes a Hugging Face encoder (the default e5 included) on
   labelled texts with a cosine-softmax (cross-entropy) or a supervised contrastive loss,
   in the spirit of SetFit, with early stopping on validation data; CPU or GPU.
+* :func:`finetune_cross_encoder` turns such an encoder into a cross-encoder: it reads two
+  texts jointly (a question and a reply) and gives one logit, trained with binary
+  cross-entropy and early stopping on the validation ROC-AUC.
 
 Example:
     >>> import numpy as np
@@ -40,6 +43,7 @@ __all__ = [
     "FineTuneLog",
     "LinearHead",
     "as_training_data",
+    "finetune_cross_encoder",
     "finetune_encoder",
     "fit_linear_head",
     "fit_temperature",
@@ -635,6 +639,199 @@ def finetune_encoder(
     )
     new._model, new._tokenizer, new._dim = model, tokenizer, int(model.config.hidden_size)
     return new, log
+
+
+@dataclass
+class CrossEncoderParts:
+    """A trained cross-encoder: the transformer, its tokenizer and prefix, and the logit
+    head over the mean-pooled tokens of the joint (first, second) input."""
+
+    model: Any
+    tokenizer: Any
+    prefix: str
+    max_length: int
+    weight: np.ndarray
+    bias: float
+    device: str
+    name: str
+
+    def logits(self, firsts: Sequence[str], seconds: Sequence[str], *,
+               batch_size: int = 32) -> np.ndarray:
+        """One logit per pair (no gradient); empty input gives an empty array."""
+        torch = require("torch", "a cross-encoder")
+        from csdialog.encoders.backends import mean_pool
+
+        w = torch.as_tensor(self.weight, dtype=torch.float32, device=self.device)
+        out: list[np.ndarray] = []
+        self.model.eval()
+        with torch.inference_mode():
+            for s in range(0, len(firsts), batch_size):
+                batch = _pair_batch(self.tokenizer, self.prefix, firsts[s:s + batch_size],
+                                    seconds[s:s + batch_size], self.max_length).to(self.device)
+                pooled = mean_pool(self.model(**batch).last_hidden_state, batch["attention_mask"])
+                out.append((pooled.float() @ w + self.bias).cpu().numpy())
+        return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
+
+
+def _pair_batch(tokenizer: Any, prefix: str, firsts: Sequence[str], seconds: Sequence[str],
+                max_length: int) -> Any:
+    """Tokenise (first, second) pairs; when too long, the longer text loses its end."""
+    return tokenizer([prefix + f for f in firsts], list(seconds), padding=True,
+                     truncation="longest_first", max_length=max_length, return_tensors="pt")
+
+
+def finetune_cross_encoder(
+    encoder: Any,
+    firsts: Sequence[str],
+    seconds: Sequence[str],
+    labels: Sequence[bool] | np.ndarray,
+    *,
+    args: FineTuneArgs | None = None,
+    validation: tuple[Sequence[str], Sequence[str], Sequence[bool] | np.ndarray] | None = None,
+    name: str | None = None,
+) -> tuple[CrossEncoderParts, FineTuneLog]:
+    """Fine-tune a Hugging Face encoder as a cross-encoder of text pairs.
+
+    Both texts go through the transformer together (``[CLS] first [SEP] second [SEP]``),
+    so every token of the reply attends to every token of the question; the mean-pooled
+    output feeds one logit, trained with class-balanced binary cross-entropy. The input
+    encoder is left untouched (its model is copied).
+
+    Args:
+        encoder: an :class:`~csdialog.encoders.HuggingFaceEncoder` (``e5-small`` included).
+        firsts, seconds: the two texts of each pair (e.g. question, reply).
+        labels: one boolean per pair (e.g. did the reply answer?); both values needed.
+        args: :class:`FineTuneArgs` (``loss``, ``scale`` and ``temperature`` do not apply;
+            ``max_length`` counts both texts together).
+        validation: ``(firsts, seconds, labels)`` for early stopping on ROC-AUC (accuracy
+            at 0.5 when it holds one class only); the best epoch's weights are kept.
+        name: name of the trained model (default: the encoder's name + ``"-cross"``).
+    """
+    import copy
+
+    torch = require("torch", "fine-tuning")
+    from csdialog.encoders.backends import _pick_device, mean_pool
+
+    args = args or FineTuneArgs(batch_size=16, learning_rate=3e-5, max_length=128)
+    firsts, seconds = [str(t) for t in firsts], [str(t) for t in seconds]
+    y = np.asarray([bool(v) for v in labels], dtype=np.float32)
+    if not len(firsts) == len(seconds) == len(y):
+        raise ValidationError(
+            f"firsts, seconds and labels must have the same length, got {len(firsts)}, "
+            f"{len(seconds)}, {len(y)}")
+    if len(set(y.tolist())) < 2:
+        raise ValidationError("labels must hold both True and False pairs to train a cross-encoder")
+    base_model, tokenizer, prefix, max_length = _hf_parts(encoder)
+    max_len = min(max_length, args.max_length)
+    device = _pick_device(args.device)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    model = copy.deepcopy(base_model).to(device)
+    model.train()
+    if args.freeze_embeddings:
+        for p in model.get_input_embeddings().parameters():
+            p.requires_grad_(False)
+    lengths = [len(ids) for ids in tokenizer([prefix + f for f in firsts], seconds)["input_ids"]]
+    n_cut = sum(n > max_len for n in lengths)
+    if n_cut > len(firsts) // 100:
+        warnings.warn(
+            f"{n_cut} of {len(firsts)} training pairs are longer than max_length={max_len} "
+            f"tokens (both texts together) and lose the end of the longer text; the longest "
+            f"has {max(lengths)} tokens: raise FineTuneArgs.max_length (this encoder allows "
+            f"up to {max_length})", UserWarning, stacklevel=2)
+    dim = int(model.config.hidden_size)
+    head = torch.nn.Linear(dim, 1).to(device)
+    prior = float(y.mean())
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.fill_(math.log(prior / (1.0 - prior)))
+    # class-balanced: each class weighs half of the loss, whatever its share
+    w_pos, w_neg = 0.5 / prior, 0.5 / (1.0 - prior)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(
+        [{"params": params, "lr": args.learning_rate},
+         {"params": list(head.parameters()), "lr": args.learning_rate * 20, "weight_decay": 0.0}],
+        lr=args.learning_rate, weight_decay=args.weight_decay)
+    steps_per_epoch = max(1, math.ceil(len(firsts) / args.batch_size))
+    total = steps_per_epoch * args.epochs
+    warm = max(1, int(total * args.warmup_ratio))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+
+    def parts() -> CrossEncoderParts:
+        return CrossEncoderParts(
+            model, tokenizer, prefix, max_len,
+            head.weight.detach()[0].cpu().numpy().astype(np.float32),
+            float(head.bias.detach()[0]), device, name or f"{encoder.name}-cross")
+
+    def evaluate() -> float:
+        if validation is None:
+            return float("nan")
+        vf, vs, vy = validation
+        z = parts().logits([str(t) for t in vf], [str(t) for t in vs], batch_size=64)
+        model.train()
+        truth = np.asarray([bool(v) for v in vy])
+        if len(set(truth.tolist())) < 2:
+            return float(((z >= 0) == truth).mean())
+        from sklearn.metrics import roc_auc_score
+
+        return float(roc_auc_score(truth, z))
+
+    log = FineTuneLog()
+    t0 = time.perf_counter()
+    best, stale = -1.0, 0
+    best_state: tuple[dict[str, Any], dict[str, Any]] | None = None
+    for epoch in range(args.epochs):
+        perm = rng.permutation(len(firsts))
+        batches = [perm[s:s + args.batch_size] for s in range(0, len(perm), args.batch_size)]
+        total_loss = 0.0
+        bar = None
+        if args.show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(batches), desc=f"cross-encoder epoch {epoch + 1}", unit="batch")
+        for idx in batches:
+            batch = _pair_batch(tokenizer, prefix, [firsts[i] for i in idx],
+                                [seconds[i] for i in idx], max_len).to(device)
+            pooled = mean_pool(model(**batch).last_hidden_state, batch["attention_mask"])
+            logit = head(pooled).squeeze(-1)
+            target = torch.as_tensor(y[idx], device=device)
+            weight = torch.where(target > 0.5, w_pos, w_neg).to(logit.dtype)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                logit, target.to(logit.dtype), weight=weight) / (0.5 * (w_pos + w_neg))
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optim.step()
+            sched.step()
+            total_loss += float(loss.detach())
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        score = evaluate()
+        log.epochs.append({"epoch": epoch + 1, "loss": total_loss / max(1, len(batches)),
+                           "val_auc": score})
+        if validation is None:
+            continue
+        if score > best:
+            best, stale, log.best_epoch = score, 0, epoch + 1
+            best_state = ({k: v.detach().clone() for k, v in model.state_dict().items()},
+                          {k: v.detach().clone() for k, v in head.state_dict().items()})
+        else:
+            stale += 1
+            if stale >= args.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state[0])
+        head.load_state_dict(best_state[1])
+    if validation is None:
+        log.best_epoch = len(log.epochs)
+    log.seconds = time.perf_counter() - t0
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return parts(), log
 
 
 def save_encoder_folder(encoder: Any, folder: str | os.PathLike[str]) -> Path:

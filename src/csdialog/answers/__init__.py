@@ -19,6 +19,7 @@ from csdialog.answers.scorers import (
     PairClassifierScorer,
     PairScorer,
     SimilarityScorer,
+    load_scorer,
     pair_features,
 )
 from csdialog.answers.types import (
@@ -47,6 +48,7 @@ __all__ = [
     "SimilarityScorer",
     "answer_types",
     "load_answer_logics",
+    "load_scorer",
     "mine_answer_logics",
     "mine_from_pairs",
     "pair_features",

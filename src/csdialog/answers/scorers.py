@@ -11,7 +11,9 @@ probabilities in ``[0, 1]`` (``logics[i]`` is the expected :class:`AnswerLogic` 
   call :meth:`SimilarityScorer.fit` to refit them on your own labels.
 - :class:`PairClassifierScorer`: the same evidence plus the question/reply embedding
   interactions, trained on your labelled pairs; saved as JSON + safetensors.
-- :class:`CrossEncoderScorer`: wraps a sentence-transformers ``CrossEncoder`` folder.
+- :class:`CrossEncoderScorer`: question and reply read together by one transformer,
+  fine-tuned on your labelled pairs (:meth:`CrossEncoderScorer.fit`, e5-small by default)
+  or a sentence-transformers ``CrossEncoder`` folder of yours.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "PairClassifierScorer",
     "PairScorer",
     "SimilarityScorer",
+    "load_scorer",
     "pair_features",
 ]
 
@@ -316,26 +319,59 @@ class PairClassifierScorer:
         return self
 
 
-class CrossEncoderScorer:
-    """Score pairs with a sentence-transformers ``CrossEncoder`` (a local folder; no hub).
+_CE_FORMAT = "csdialog.CrossEncoderScorer"
+_CE_VERSION = 1
 
-    The question and the expected answer (when a logic is given) are joined as the first
-    text, the reply is the second. Logits are squashed with a sigmoid. Folders holding only
+
+class CrossEncoderScorer:
+    """Score pairs with a cross-encoder: the question (and the expected answer, when a
+    logic is given) and the reply read together by one transformer.
+
+    Two kinds of model:
+
+    * trained by csdialog on your labelled pairs with :meth:`fit` (from the offline
+      ``e5-small`` or any Hugging Face encoder; CPU is enough), saved with
+      :meth:`save_pretrained` and loaded with :meth:`from_pretrained` or by passing the
+      folder;
+    * a sentence-transformers ``CrossEncoder`` folder of your own (``pip install
+      "csdialog[st]"``; a local folder, csdialog never downloads models).
+
+    The first text is the question, joined with the logic's expected answer when there is
+    one; the second is the reply. Logits are squashed with a sigmoid. Folders holding only
     pickled weights are refused unless ``allow_pickle=True`` (unpickling can run code).
+
+    Args:
+        model: a folder (saved by :meth:`save_pretrained`, or a sentence-transformers
+            cross-encoder), a loaded object with ``predict(pairs, batch_size=...)``, or
+            ``None`` for a scorer to :meth:`fit`.
+        encoder: the backbone :meth:`fit` starts from (default: ``"e5-small"``).
+        args: :class:`~csdialog.training.FineTuneArgs` for :meth:`fit` (default: 3 epochs
+            at most, batch 16, learning rate 3e-5, 128 tokens per pair).
+        batch_size: pairs per forward pass when scoring.
     """
 
     def __init__(
-        self, model: str | os.PathLike[str] | Any, *, batch_size: int = 32, allow_pickle: bool = False,
+        self, model: str | os.PathLike[str] | Any = None, *, encoder: str | Encoder | None = None,
+        args: Any = None, batch_size: int = 32, allow_pickle: bool = False,
     ) -> None:
         self.allow_pickle = allow_pickle
         self.model = model
+        self.encoder = encoder
+        self.args = args
         self.batch_size = batch_size
         self._ce: Any = None
+        self.fit_log_: Any = None
 
     def _load(self) -> Any:
         if self._ce is None:
+            if self.model is None:
+                raise NotFittedError(
+                    "this CrossEncoderScorer has no model: call fit(questions, replies, labels) "
+                    "or pass a folder (CrossEncoderScorer('models/answer-ce'))")
             if not isinstance(self.model, str | os.PathLike):
                 self._ce = self.model
+            elif _is_csdialog_folder(self.model):
+                self._ce = _load_trained(self.model)
             else:
                 from csdialog._optional import require
 
@@ -354,14 +390,160 @@ class CrossEncoderScorer:
                     model_kwargs=None if self.allow_pickle else {"use_safetensors": True})
         return self._ce
 
+    @staticmethod
+    def _firsts(qs: Sequence[str], lg: Sequence[AnswerLogic | None]) -> list[str]:
+        return [q if x is None else f"{q} {x.answer}" for q, x in zip(qs, lg, strict=True)]
+
+    def fit(
+        self, questions: Sequence[str], replies: Sequence[str], labels: Sequence[bool],
+        logics: Sequence[AnswerLogic | None] | None = None, *,
+        validation: tuple[Sequence[str], Sequence[str], Sequence[bool]] | tuple[
+            Sequence[str], Sequence[str], Sequence[bool], Sequence[AnswerLogic | None]] | None = None,
+    ) -> CrossEncoderScorer:
+        """Fine-tune ``encoder`` as a cross-encoder on labelled pairs (``labels[i]``: did
+        ``replies[i]`` answer ``questions[i]``?); needs ``torch`` and ``transformers``.
+
+        Args:
+            validation: ``(questions, replies, labels[, logics])`` held out for early
+                stopping on ROC-AUC (keep whole dialogues out, not single pairs).
+        """
+        from csdialog.training import FineTuneArgs, finetune_cross_encoder
+
+        qs, rs, lg = _check_lists(questions, replies, logics)
+        y = _check_labels(labels, len(qs))
+        val = None
+        if validation is not None:
+            vq, vr, vy, *rest = validation
+            vqs, vrs, vlg = _check_lists(vq, vr, rest[0] if rest else None)
+            val = (self._firsts(vqs, vlg), vrs, _check_labels(vy, len(vqs)).astype(bool))
+        enc = get_encoder("e5-small-torch" if self.encoder in (None, "e5-small") else self.encoder)
+        args = self.args or FineTuneArgs(batch_size=16, learning_rate=3e-5, max_length=128)
+        parts, log = finetune_cross_encoder(enc, self._firsts(qs, lg), rs, y.astype(bool),
+                                            args=args, validation=val)
+        self._ce = _TrainedCrossEncoder(parts, base=getattr(enc, "name", "custom"))
+        self.model = self._ce
+        self.fit_log_ = log
+        return self
+
     def score(
         self, questions: Sequence[str], replies: Sequence[str],
         logics: Sequence[AnswerLogic | None] | None = None,
     ) -> np.ndarray:
         qs, rs, lg = _check_lists(questions, replies, logics)
-        firsts = [q if x is None else f"{q} {x.answer}" for q, x in zip(qs, lg, strict=True)]
-        raw = np.asarray(self._load().predict(list(zip(firsts, rs, strict=True)),
+        if not qs:
+            return np.zeros(0)
+        raw = np.asarray(self._load().predict(list(zip(self._firsts(qs, lg), rs, strict=True)),
                                               batch_size=self.batch_size), dtype=np.float64)
         if raw.ndim == 2:
             raw = raw[:, -1]
         return raw if ((raw >= 0) & (raw <= 1)).all() else _sigmoid(raw)
+
+    def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
+        """Write a model trained with :meth:`fit`: the transformer and tokenizer in
+        ``encoder/`` (safetensors), the logit head in ``arrays.safetensors`` and the
+        settings in ``config.json``. Scores are identical after loading."""
+        ce = self._load()
+        if not isinstance(ce, _TrainedCrossEncoder):
+            raise ValidationError(
+                "save_pretrained writes cross-encoders trained with fit(); this scorer wraps "
+                f"{type(ce).__name__}, which has its own saving (e.g. CrossEncoder.save)")
+        return ce.save(folder)
+
+    @classmethod
+    def from_pretrained(
+        cls, folder: str | os.PathLike[str], *, batch_size: int = 32
+    ) -> CrossEncoderScorer:
+        """Load a folder written by :meth:`save_pretrained`."""
+        self = cls(_load_trained(folder), batch_size=batch_size)
+        return self
+
+
+def _is_csdialog_folder(folder: str | os.PathLike[str]) -> bool:
+    import json
+
+    cfg = Path(folder) / "config.json"
+    if not cfg.is_file():
+        return False
+    try:
+        return bool(json.loads(cfg.read_text(encoding="utf-8")).get("format") == _CE_FORMAT)
+    except (ValueError, OSError):
+        return False
+
+
+class _TrainedCrossEncoder:
+    """A cross-encoder trained by :meth:`CrossEncoderScorer.fit`; ``predict`` gives
+    probabilities."""
+
+    def __init__(self, parts: Any, *, base: str) -> None:
+        self.parts = parts
+        self.base = base
+
+    def predict(self, pairs: Sequence[tuple[str, str]], batch_size: int = 32) -> np.ndarray:
+        firsts = [a for a, _ in pairs]
+        seconds = [b for _, b in pairs]
+        return _sigmoid(self.parts.logits(firsts, seconds, batch_size=batch_size))
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        from csdialog._folder import write_folder
+
+        path = Path(folder)
+        (path / "encoder").mkdir(parents=True, exist_ok=True)
+        self.parts.model.save_pretrained(str(path / "encoder"), safe_serialization=True)
+        self.parts.tokenizer.save_pretrained(str(path / "encoder"))
+        config = {"name": self.parts.name, "base_encoder": self.base, "prefix": self.parts.prefix,
+                  "max_length": int(self.parts.max_length), "bias": float(self.parts.bias),
+                  "encoder_folder": "encoder"}
+        return write_folder(path, fmt=_CE_FORMAT, version=_CE_VERSION, config=config,
+                            arrays={"weight": np.asarray(self.parts.weight, np.float32)})
+
+
+def _load_trained(folder: str | os.PathLike[str]) -> _TrainedCrossEncoder:
+    from csdialog._folder import read_folder
+    from csdialog.encoders.backends import HuggingFaceEncoder
+    from csdialog.training import CrossEncoderParts
+
+    path = Path(folder)
+    config, arrays = read_folder(path, fmt=_CE_FORMAT, version=_CE_VERSION)
+    enc = HuggingFaceEncoder(path / config["encoder_folder"], prefix=config["prefix"],
+                             name=config["name"], backend="torch")
+    model = enc._load_torch()
+    weight = np.asarray(arrays["weight"], np.float32)
+    if weight.shape != (int(model.config.hidden_size),):
+        raise ModelFolderError(
+            f"{path}: the head has {weight.shape} weights but the encoder has "
+            f"{model.config.hidden_size} dims; the folder is damaged, save it again")
+    parts = CrossEncoderParts(model, enc._tokenizer, config["prefix"], int(config["max_length"]),
+                              weight, float(config["bias"]), enc.device or "cpu", config["name"])
+    return _TrainedCrossEncoder(parts, base=config.get("base_encoder", "custom"))
+
+
+def load_scorer(folder: str | os.PathLike[str], *, encoder: str | Encoder | None = None) -> PairScorer:
+    """Load a scorer folder saved by :meth:`PairClassifierScorer.save_pretrained` or
+    :meth:`CrossEncoderScorer.save_pretrained`, whichever it is (the ``format`` in its
+    ``config.json`` says).
+
+    Args:
+        encoder: for a :class:`PairClassifierScorer`, the encoder to use instead of the
+            saved name (see :meth:`PairClassifierScorer.from_pretrained`).
+
+    Raises:
+        ModelFolderError: the folder is missing or holds neither kind of scorer.
+    """
+    import json
+
+    cfg = Path(folder) / "config.json"
+    if not cfg.is_file():
+        raise ModelFolderError(
+            f"{str(folder)!r} holds no config.json; expected a folder written by "
+            "PairClassifierScorer.save_pretrained or CrossEncoderScorer.save_pretrained")
+    try:
+        fmt = json.loads(cfg.read_text(encoding="utf-8")).get("format")
+    except (ValueError, OSError, AttributeError) as exc:
+        raise ModelFolderError(f"{cfg} is not a readable JSON object: {exc}") from exc
+    if fmt == _PCS_FORMAT:
+        return PairClassifierScorer.from_pretrained(folder, encoder=encoder)
+    if fmt == _CE_FORMAT:
+        return CrossEncoderScorer.from_pretrained(folder)
+    raise ModelFolderError(
+        f"{cfg} has format {fmt!r}; expected {_PCS_FORMAT!r} or {_CE_FORMAT!r} (a folder written "
+        "by PairClassifierScorer.save_pretrained or CrossEncoderScorer.save_pretrained)")
