@@ -216,14 +216,15 @@ def test_progress_bar_on_long_calls(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _tiny_bert(folder: Path, *, safe: bool) -> Path:
-    """A 2-layer, 32-d BERT with a 20-token vocabulary: enough to load and encode."""
+    """A 2-layer, 32-d BERT with a 10-token vocabulary: enough to load and encode (``vocab=``:
+    transformers 5 ignores ``vocab_file=`` and would map every word to [UNK])."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     folder.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "快", "递", "到"]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    BertTokenizerFast(vocab=str(folder / "vocab.txt")).save_pretrained(folder)
     torch.manual_seed(0)
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=64)
