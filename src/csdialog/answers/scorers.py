@@ -348,6 +348,7 @@ class CrossEncoderScorer:
         args: :class:`~csdialog.training.FineTuneArgs` for :meth:`fit` (default: 3 epochs
             at most, batch 16, learning rate 3e-5, 128 tokens per pair).
         batch_size: pairs per forward pass when scoring.
+        allow_pickle: load a sentence-transformers folder that holds only pickled weights.
     """
 
     def __init__(
