@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,34 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket, "create_connection", _refuse)
     monkeypatch.setattr(socket, "getaddrinfo", _refuse)
     yield
+
+
+def _make_tiny_bert(folder: Path, *, safe: bool = True) -> Path:
+    """A 2-layer, 32-d BERT with a 10-token vocabulary: enough to load, encode and train
+    (``vocab=``: transformers 5 ignores ``vocab_file=`` and would map every word to [UNK]).
+    ``safe=False`` writes the weights as a pickle, as older tools did."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "快", "递", "到"]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    BertTokenizerFast(vocab=str(folder / "vocab.txt")).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    model = BertModel(config, add_pooling_layer=False)
+    model.save_pretrained(folder)
+    if not safe:
+        torch.save(model.state_dict(), folder / "pytorch_model.bin")
+        (folder / "model.safetensors").unlink()
+    return folder
+
+
+@pytest.fixture
+def tiny_bert() -> Callable[..., Path]:
+    """``tiny_bert(folder, safe=True)`` writes a tiny BERT folder and returns its path."""
+    return _make_tiny_bert
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -284,23 +285,6 @@ def test_request_reply_pairs_labels() -> None:
 # ----------------------------------------------------------------- trained cross-encoder
 
 
-def _tiny_bert_folder(folder: Path) -> Path:
-    """A 2-layer, 32-d BERT with a 10-token vocabulary (as in test_encoders)."""
-    pytest.importorskip("torch")
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "快", "递", "到"]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab=str(folder / "vocab.txt")).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    BertModel(config, add_pooling_layer=False).save_pretrained(folder)
-    return folder
-
-
 def _toy_pairs() -> tuple[list[str], list[str], list[bool]]:
     # "hello" is answered by "world", "快递" by "到": neither text alone tells the label
     qs = ["hello", "hello", "快递", "快递"] * 8
@@ -308,13 +292,14 @@ def _toy_pairs() -> tuple[list[str], list[str], list[bool]]:
     return qs, rs, [True, False] * 16
 
 
-def test_cross_encoder_learns_a_pair_relation_and_round_trips(tmp_path: Path) -> None:
+def test_cross_encoder_learns_a_pair_relation_and_round_trips(
+        tmp_path: Path, tiny_bert: Callable[..., Path]) -> None:
     from sklearn.metrics import roc_auc_score
 
     from csdialog.encoders import HuggingFaceEncoder
     from csdialog.training import FineTuneArgs
 
-    enc = HuggingFaceEncoder(_tiny_bert_folder(tmp_path / "m"), backend="torch", name="tiny")
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch", name="tiny")
     qs, rs, y = _toy_pairs()
     args = FineTuneArgs(epochs=25, batch_size=8, learning_rate=3e-3, max_length=16,
                         freeze_embeddings=False, patience=25)
@@ -330,13 +315,13 @@ def test_cross_encoder_learns_a_pair_relation_and_round_trips(tmp_path: Path) ->
     assert s.score([], []).shape == (0,)
 
 
-def test_cross_encoder_errors(tmp_path: Path) -> None:
+def test_cross_encoder_errors(tmp_path: Path, tiny_bert: Callable[..., Path]) -> None:
     from csdialog.encoders import HuggingFaceEncoder
     from csdialog.training import FineTuneArgs
 
     with pytest.raises(NotFittedError, match="call fit"):
         CrossEncoderScorer().score(["多少钱?"], ["99元"])
-    enc = HuggingFaceEncoder(_tiny_bert_folder(tmp_path / "m"), backend="torch")
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch")
     args = FineTuneArgs(epochs=1, batch_size=4, max_length=8)
     with pytest.raises(ValidationError, match="both answered"):
         CrossEncoderScorer(encoder=enc, args=args).fit(["hello"] * 4, ["world"] * 4, [True] * 4)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from csdialog import (
     register_encoder,
 )
 from csdialog.encoders import BatchedEncoder, HashingEncoder
+
+TinyBert = Callable[..., Path]  # the conftest fixture: tiny_bert(folder, safe=True) -> folder
 
 MASK_A = "为什么面膜B比面膜A贵了一百多块钱?"
 MASK_B = "面膜B这么贵,它贵在哪里?"
@@ -215,44 +218,23 @@ def test_progress_bar_on_long_calls(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == ""
 
 
-def _tiny_bert(folder: Path, *, safe: bool) -> Path:
-    """A 2-layer, 32-d BERT with a 10-token vocabulary: enough to load and encode (``vocab=``:
-    transformers 5 ignores ``vocab_file=`` and would map every word to [UNK])."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "快", "递", "到"]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    BertTokenizerFast(vocab=str(folder / "vocab.txt")).save_pretrained(folder)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    model = BertModel(config, add_pooling_layer=False)
-    model.save_pretrained(folder)
-    if not safe:  # what older tools wrote: the weights as a pickle
-        torch.save(model.state_dict(), folder / "pytorch_model.bin")
-        (folder / "model.safetensors").unlink()
-    return folder
-
-
-def test_pickled_weights_are_refused_unless_opted_in(tmp_path: Path) -> None:
+def test_pickled_weights_are_refused_unless_opted_in(tmp_path: Path, tiny_bert: TinyBert) -> None:
     from csdialog.encoders.backends import HuggingFaceEncoder
 
-    pickled = _tiny_bert(tmp_path / "pickled", safe=False)
+    pickled = tiny_bert(tmp_path / "pickled", safe=False)
     assert (pickled / "pytorch_model.bin").is_file()
     with pytest.raises(EncoderError, match="pickle"):
         HuggingFaceEncoder(pickled).encode(["hello world"])
     trusted = HuggingFaceEncoder(pickled, allow_pickle=True).encode(["hello world"])
-    safe = HuggingFaceEncoder(_tiny_bert(tmp_path / "safe", safe=True)).encode(["hello world"])
+    safe = HuggingFaceEncoder(tiny_bert(tmp_path / "safe", safe=True)).encode(["hello world"])
     assert trusted.shape == safe.shape == (1, 32)
     np.testing.assert_allclose(trusted, safe, atol=1e-5)  # same seed, same weights
 
 
-def test_truncated_safetensors_weights_give_a_clear_error(tmp_path: Path) -> None:
+def test_truncated_safetensors_weights_give_a_clear_error(tmp_path: Path, tiny_bert: TinyBert) -> None:
     from csdialog.encoders.backends import HuggingFaceEncoder
 
-    folder = _tiny_bert(tmp_path / "m", safe=True)
+    folder = tiny_bert(tmp_path / "m", safe=True)
     weights = folder / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:200])
     with pytest.raises(EncoderError, match="could not load"):
@@ -297,12 +279,12 @@ def test_iter_encode_streams_in_chunks() -> None:
         next(bad)
 
 
-def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:
+def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path, tiny_bert: TinyBert) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     from csdialog.encoders import HuggingFaceEncoder, export_onnx
 
-    folder = _tiny_bert(tmp_path / "m", safe=True)
+    folder = tiny_bert(tmp_path / "m", safe=True)
     texts = ["hello world", "快递到", "world hello hello", "", "hello"]
     ref = HuggingFaceEncoder(folder, backend="torch").encode(texts)
     fp32 = HuggingFaceEncoder(folder, backend="onnx")
@@ -341,13 +323,13 @@ def test_onnx_backends_match_torch_and_cache_the_export(tmp_path: Path) -> None:
 
 
 def test_smoothing_is_exact_in_float32_and_shares_the_query_key_value_scales(
-        tmp_path: Path) -> None:
+        tmp_path: Path, tiny_bert: TinyBert) -> None:
     import torch
     from transformers import AutoTokenizer, BertModel
 
     from csdialog.encoders.onnxrt import _smooth, calibration_texts
 
-    folder = _tiny_bert(tmp_path / "m", safe=True)
+    folder = tiny_bert(tmp_path / "m", safe=True)
     model = BertModel.from_pretrained(str(folder), add_pooling_layer=False).eval()
     tok = AutoTokenizer.from_pretrained(str(folder))
     batch = tok(["hello world", "快递到 hello", "world"], padding=True, return_tensors="pt")
@@ -368,12 +350,12 @@ def test_smoothing_is_exact_in_float32_and_shares_the_query_key_value_scales(
     assert any("面膜" in t for t in texts) and any("package" in t for t in texts)
 
 
-def test_int8_calibration_is_part_of_the_cached_graph(tmp_path: Path) -> None:
+def test_int8_calibration_is_part_of_the_cached_graph(tmp_path: Path, tiny_bert: TinyBert) -> None:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     from csdialog.encoders import export_onnx
 
-    folder = _tiny_bert(tmp_path / "m", safe=True)
+    folder = tiny_bert(tmp_path / "m", safe=True)
     graph = export_onnx(folder, quantize="int8")
     meta = json.loads((folder / "onnx" / "model-int8.json").read_text())
     stamp = graph.stat().st_mtime_ns
@@ -394,7 +376,7 @@ def test_int8_calibration_is_part_of_the_cached_graph(tmp_path: Path) -> None:
 
 
 def test_onnx_export_falls_back_to_the_cache_for_read_only_folders(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_bert: TinyBert) -> None:
     pytest.importorskip("onnxruntime")
     import os
 
@@ -411,7 +393,7 @@ def test_onnx_export_falls_back_to_the_cache_for_read_only_folders(
             return real_mkdir(self, *a, **k)
 
         monkeypatch.setattr(onnxrt.Path, "mkdir", refuse)
-    folder = _tiny_bert(tmp_path / "ro", safe=True)
+    folder = tiny_bert(tmp_path / "ro", safe=True)
     monkeypatch.setenv("CSDIALOG_HOME", str(tmp_path / "home"))
     if os.geteuid() != 0:
         folder.chmod(0o555)
@@ -424,13 +406,13 @@ def test_onnx_export_falls_back_to_the_cache_for_read_only_folders(
     assert list((tmp_path / "home" / "onnx").glob("ro-*/model-fp32.onnx"))
 
 
-def test_backend_choices_are_checked(tmp_path: Path) -> None:
+def test_backend_choices_are_checked(tmp_path: Path, tiny_bert: TinyBert) -> None:
     from csdialog.encoders import HuggingFaceEncoder
 
     with pytest.raises(ValidationError, match="backend must be one of"):
         HuggingFaceEncoder(tmp_path, backend="tensorrt")
     with pytest.raises(ValidationError, match="runs on the CPU"):
-        HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="onnx",
+        HuggingFaceEncoder(tiny_bert(tmp_path / "m", safe=True), backend="onnx",
                            device="cuda").encode(["hello"])
     with pytest.raises(ValidationError, match="picks the backend"):
         get_encoder("e5-small-int8", backend="torch")
@@ -444,12 +426,12 @@ def test_backend_choices_are_checked(tmp_path: Path) -> None:
         export_onnx(tmp_path, quantize="int4")
 
 
-def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path) -> None:
+def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path, tiny_bert: TinyBert) -> None:
     pytest.importorskip("onnxruntime")
     from csdialog.encoders import HuggingFaceEncoder
     from csdialog.training import FineTuneArgs, finetune_encoder
 
-    enc = HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="onnx-int8")
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m", safe=True), backend="onnx-int8")
     enc.encode(["hello"])
     tuned, log = finetune_encoder(enc, ["hello", "hello world", "快递", "快递到"] * 2,
                                   [0, 0, 1, 1] * 2, args=FineTuneArgs(epochs=1, batch_size=8))
@@ -458,12 +440,12 @@ def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path) -> None:
 
 
 
-def test_multi_label_finetuning(tmp_path: Path) -> None:
+def test_multi_label_finetuning(tmp_path: Path, tiny_bert: TinyBert) -> None:
     from csdialog.encoders import HuggingFaceEncoder
     from csdialog.intent import IntentClassifier
     from csdialog.training import FineTuneArgs, finetune_encoder
 
-    enc = HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="torch")
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m", safe=True), backend="torch")
     texts = ["hello", "world", "hello world", "快递", "快递到", "到"] * 4
     Y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]] * 4)
     tuned, log = finetune_encoder(enc, texts, Y, args=FineTuneArgs(epochs=2, batch_size=8),
@@ -481,7 +463,9 @@ def test_multi_label_finetuning(tmp_path: Path) -> None:
     assert clf.multi_label_ and clf.finetune_log_ is not None
     assert all(isinstance(p, tuple) for p in clf.predict(["hello", "快递"]))
 
-def test_finetuning_warns_when_text_mode_context_pushes_the_turn_out(tmp_path: Path) -> None:
+
+def test_finetuning_warns_when_text_mode_context_pushes_the_turn_out(
+        tmp_path: Path, tiny_bert: TinyBert) -> None:
     import warnings
 
     from csdialog import Dialogue, Turn
@@ -489,7 +473,7 @@ def test_finetuning_warns_when_text_mode_context_pushes_the_turn_out(tmp_path: P
     from csdialog.intent import IntentClassifier
     from csdialog.training import FineTuneArgs
 
-    enc = HuggingFaceEncoder(_tiny_bert(tmp_path / "m", safe=True), backend="torch")
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m", safe=True), backend="torch")
     long_reply = " ".join(["hello world"] * 20)
     dialogues = [Dialogue(f"d{i}", [Turn("agent", long_reply), Turn("customer", t)])
                  for i, t in enumerate(["hello", "快递", "world", "到"] * 2)]
