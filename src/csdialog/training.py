@@ -27,7 +27,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -444,6 +444,97 @@ def _best_f1_threshold(P: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
     return best
 
 
+def _trainable_copy(base_model: Any, args: FineTuneArgs, device: str) -> Any:
+    """A copy of ``base_model`` on ``device`` in training mode (the token embeddings
+    frozen when ``args.freeze_embeddings``); the original is left untouched."""
+    import copy
+
+    model = copy.deepcopy(base_model).to(device)
+    model.train()
+    if args.freeze_embeddings:
+        for p in model.get_input_embeddings().parameters():
+            p.requires_grad_(False)
+    return model
+
+
+def _warn_if_cut(lengths: Sequence[int], limit: int, encoder_limit: int, what: str,
+                 consequence: str) -> None:
+    """Warn when more than 1% of the training inputs are longer than ``limit`` tokens."""
+    n_cut = sum(n > limit for n in lengths)
+    if n_cut > len(lengths) // 100:
+        warnings.warn(
+            f"{n_cut} of {len(lengths)} training {what} are longer than max_length={limit} "
+            f"tokens{consequence}; the longest has {max(lengths)} tokens: raise "
+            f"FineTuneArgs.max_length (this encoder allows up to {encoder_limit})",
+            UserWarning, stacklevel=3)
+
+
+def _linear_warmup(optim: Any, total: int, warmup_ratio: float) -> Any:
+    """Learning rate rising linearly over the first ``warmup_ratio`` of ``total`` steps,
+    then falling linearly to zero."""
+    import torch
+
+    warm = max(1, int(total * warmup_ratio))
+    return torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+
+
+def _train_epochs(
+    args: FineTuneArgs, *, keep: Sequence[Any], params: Sequence[Any], optim: Any, sched: Any,
+    batches: Callable[[], list[np.ndarray]], loss_of: Callable[[np.ndarray], Any],
+    evaluate: Callable[[], float], has_validation: bool, score_name: str, desc: str,
+) -> FineTuneLog:
+    """The epoch loop shared by the fine-tuning functions: a step per batch (gradients
+    clipped at 1), the validation score after each epoch, early stopping after
+    ``args.patience`` epochs without improvement, and the best epoch's weights of the
+    ``keep`` modules restored at the end."""
+    import torch
+
+    log = FineTuneLog()
+    t0 = time.perf_counter()
+    best, stale = -1.0, 0
+    best_state: list[dict[str, Any]] | None = None
+    for epoch in range(args.epochs):
+        idx_batches = batches()
+        total_loss = 0.0
+        bar = None
+        if args.show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(idx_batches), desc=f"{desc} epoch {epoch + 1}", unit="batch")
+        for idx in idx_batches:
+            loss = loss_of(idx)
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optim.step()
+            sched.step()
+            total_loss += float(loss.detach())
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        score = evaluate()
+        log.epochs.append({"epoch": epoch + 1, "loss": total_loss / max(1, len(idx_batches)),
+                           score_name: score})
+        if not has_validation:
+            continue
+        if score > best:
+            best, stale, log.best_epoch = score, 0, epoch + 1
+            best_state = [{k: v.detach().clone() for k, v in m.state_dict().items()} for m in keep]
+        else:
+            stale += 1
+            if stale >= args.patience:
+                break
+    if best_state is not None:
+        for m, state in zip(keep, best_state, strict=True):
+            m.load_state_dict(state)
+    if not has_validation:
+        log.best_epoch = len(log.epochs)
+    log.seconds = time.perf_counter() - t0
+    return log
+
+
 def finetune_encoder(
     encoder: Any,
     texts: Sequence[str],
@@ -470,7 +561,6 @@ def finetune_encoder(
             each epoch; multi-label: micro-F1 of the sigmoids at their best threshold.
         name: name of the new encoder (default: the old name + ``"-ft"``).
     """
-    import copy
 
     torch = require("torch", "fine-tuning")
     from csdialog.encoders.backends import HuggingFaceEncoder, _pick_device
@@ -493,23 +583,13 @@ def finetune_encoder(
     device = _pick_device(args.device)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    model = copy.deepcopy(base_model).to(device)
-    model.train()
-    if args.freeze_embeddings:
-        emb = model.get_input_embeddings()
-        for p in emb.parameters():
-            p.requires_grad_(False)
+    model = _trainable_copy(base_model, args, device)
     pool = _Pooler(model, tokenizer, prefix, min(max_length, args.max_length), device)
     texts = list(texts)
-    lengths = [len(ids) for ids in tokenizer([prefix + t for t in texts])["input_ids"]]
-    n_cut = sum(n > pool.max_length for n in lengths)
-    if n_cut > len(texts) // 100:
-        warnings.warn(
-            f"{n_cut} of {len(texts)} training texts are longer than max_length="
-            f"{pool.max_length} tokens and lose their end (with context written out, "
-            f"context_mode='text', the end is the turn being classified); the longest has "
-            f"{max(lengths)} tokens: raise FineTuneArgs.max_length (this encoder allows up to "
-            f"{max_length})", UserWarning, stacklevel=2)
+    _warn_if_cut([len(ids) for ids in tokenizer([prefix + t for t in texts])["input_ids"]],
+                 pool.max_length, max_length, "texts",
+                 " and lose their end (with context written out, context_mode='text', the end "
+                 "is the turn being classified)")
 
     def embed(mdl_texts: Sequence[str]) -> Any:
         with torch.inference_mode():
@@ -553,10 +633,7 @@ def finetune_encoder(
         return [perm[s:s + args.batch_size] for s in range(0, len(perm), args.batch_size)]
 
     steps_per_epoch = max(1, len(epoch_batches()))
-    total = steps_per_epoch * args.epochs
-    warm = max(1, int(total * args.warmup_ratio))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    sched = _linear_warmup(optim, steps_per_epoch * args.epochs, args.warmup_ratio)
 
     def evaluate() -> float:
         if validation is None:
@@ -574,61 +651,25 @@ def finetune_encoder(
         pred = (vecs @ cent.T).argmax(dim=1).cpu().numpy()
         return float((pred == v_codes).mean())
 
-    log = FineTuneLog()
-    t0 = time.perf_counter()
-    best = -1.0
-    best_state: dict[str, Any] | None = None
-    stale = 0
-    for epoch in range(args.epochs):
-        batches = epoch_batches()
-        total_loss = 0.0
-        bar = None
-        if args.show_progress:
-            from tqdm.auto import tqdm
+    def loss_of(idx: np.ndarray) -> Any:
+        vecs = pool([texts[i] for i in idx])
+        target = torch.as_tensor(codes[idx], device=device)
+        if classifier is not None:
+            logits = args.scale * vecs @ torch.nn.functional.normalize(classifier, dim=-1).T
+            return (torch.nn.functional.binary_cross_entropy_with_logits(
+                logits + bias, target.to(vecs.dtype)) if multi
+                else torch.nn.functional.cross_entropy(logits, target))
+        sim = vecs @ vecs.T / args.temperature
+        eye = torch.eye(len(idx), dtype=torch.bool, device=device)
+        sim = sim.masked_fill(eye, -1e9)
+        pos = (target[:, None] == target[None, :]) & ~eye
+        log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+        return -(log_prob * pos).sum(1).div(pos.sum(1).clamp(min=1)).mean()
 
-            bar = tqdm(total=len(batches), desc=f"fine-tuning epoch {epoch + 1}", unit="batch")
-        for idx in batches:
-            vecs = pool([texts[i] for i in idx])
-            target = torch.as_tensor(codes[idx], device=device)
-            if classifier is not None:
-                logits = args.scale * vecs @ torch.nn.functional.normalize(classifier, dim=-1).T
-                loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-                    logits + bias, target.to(vecs.dtype)) if multi
-                    else torch.nn.functional.cross_entropy(logits, target))
-            else:
-                sim = vecs @ vecs.T / args.temperature
-                eye = torch.eye(len(idx), dtype=torch.bool, device=device)
-                sim = sim.masked_fill(eye, -1e9)
-                pos = (target[:, None] == target[None, :]) & ~eye
-                log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
-                loss = -(log_prob * pos).sum(1).div(pos.sum(1).clamp(min=1)).mean()
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optim.step()
-            sched.step()
-            total_loss += float(loss.detach())
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
-        acc = evaluate()
-        log.epochs.append({"epoch": epoch + 1, "loss": total_loss / max(1, len(batches)),
-                           "val_micro_f1" if multi else "val_accuracy": acc})
-        if validation is None:
-            continue
-        if acc > best:
-            best, stale, log.best_epoch = acc, 0, epoch + 1
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            stale += 1
-            if stale >= args.patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    if validation is None:
-        log.best_epoch = len(log.epochs)
-    log.seconds = time.perf_counter() - t0
+    log = _train_epochs(args, keep=[model], params=params, optim=optim, sched=sched,
+                        batches=epoch_batches, loss_of=loss_of, evaluate=evaluate,
+                        has_validation=validation is not None,
+                        score_name="val_micro_f1" if multi else "val_accuracy", desc="fine-tuning")
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
@@ -707,7 +748,6 @@ def finetune_cross_encoder(
             at 0.5 when it holds one class only); the best epoch's weights are kept.
         name: name of the trained model (default: the encoder's name + ``"-cross"``).
     """
-    import copy
 
     torch = require("torch", "fine-tuning")
     from csdialog.encoders.backends import _pick_device, mean_pool
@@ -726,19 +766,10 @@ def finetune_cross_encoder(
     device = _pick_device(args.device)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    model = copy.deepcopy(base_model).to(device)
-    model.train()
-    if args.freeze_embeddings:
-        for p in model.get_input_embeddings().parameters():
-            p.requires_grad_(False)
-    lengths = [len(ids) for ids in tokenizer([prefix + f for f in firsts], seconds)["input_ids"]]
-    n_cut = sum(n > max_len for n in lengths)
-    if n_cut > len(firsts) // 100:
-        warnings.warn(
-            f"{n_cut} of {len(firsts)} training pairs are longer than max_length={max_len} "
-            f"tokens (both texts together) and lose the end of the longer text; the longest "
-            f"has {max(lengths)} tokens: raise FineTuneArgs.max_length (this encoder allows "
-            f"up to {max_length})", UserWarning, stacklevel=2)
+    model = _trainable_copy(base_model, args, device)
+    _warn_if_cut([len(ids) for ids in tokenizer([prefix + f for f in firsts], seconds)["input_ids"]],
+                 max_len, max_length, "pairs",
+                 " (both texts together) and lose the end of the longer text")
     dim = int(model.config.hidden_size)
     head = torch.nn.Linear(dim, 1).to(device)
     prior = float(y.mean())
@@ -752,11 +783,8 @@ def finetune_cross_encoder(
         [{"params": params, "lr": args.learning_rate},
          {"params": list(head.parameters()), "lr": args.learning_rate * 20, "weight_decay": 0.0}],
         lr=args.learning_rate, weight_decay=args.weight_decay)
-    steps_per_epoch = max(1, math.ceil(len(firsts) / args.batch_size))
-    total = steps_per_epoch * args.epochs
-    warm = max(1, int(total * args.warmup_ratio))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
+    sched = _linear_warmup(optim, max(1, math.ceil(len(firsts) / args.batch_size)) * args.epochs,
+                           args.warmup_ratio)
 
     def parts() -> CrossEncoderParts:
         return CrossEncoderParts(
@@ -777,57 +805,24 @@ def finetune_cross_encoder(
 
         return float(roc_auc_score(truth, z))
 
-    log = FineTuneLog()
-    t0 = time.perf_counter()
-    best, stale = -1.0, 0
-    best_state: tuple[dict[str, Any], dict[str, Any]] | None = None
-    for epoch in range(args.epochs):
+    def batches() -> list[np.ndarray]:
         perm = rng.permutation(len(firsts))
-        batches = [perm[s:s + args.batch_size] for s in range(0, len(perm), args.batch_size)]
-        total_loss = 0.0
-        bar = None
-        if args.show_progress:
-            from tqdm.auto import tqdm
+        return [perm[s:s + args.batch_size] for s in range(0, len(perm), args.batch_size)]
 
-            bar = tqdm(total=len(batches), desc=f"cross-encoder epoch {epoch + 1}", unit="batch")
-        for idx in batches:
-            batch = _pair_batch(tokenizer, prefix, [firsts[i] for i in idx],
-                                [seconds[i] for i in idx], max_len).to(device)
-            pooled = mean_pool(model(**batch).last_hidden_state, batch["attention_mask"])
-            logit = head(pooled).squeeze(-1)
-            target = torch.as_tensor(y[idx], device=device)
-            weight = torch.where(target > 0.5, w_pos, w_neg).to(logit.dtype)
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                logit, target.to(logit.dtype), weight=weight) / (0.5 * (w_pos + w_neg))
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optim.step()
-            sched.step()
-            total_loss += float(loss.detach())
-            if bar is not None:
-                bar.update(1)
-        if bar is not None:
-            bar.close()
-        score = evaluate()
-        log.epochs.append({"epoch": epoch + 1, "loss": total_loss / max(1, len(batches)),
-                           "val_auc": score})
-        if validation is None:
-            continue
-        if score > best:
-            best, stale, log.best_epoch = score, 0, epoch + 1
-            best_state = ({k: v.detach().clone() for k, v in model.state_dict().items()},
-                          {k: v.detach().clone() for k, v in head.state_dict().items()})
-        else:
-            stale += 1
-            if stale >= args.patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state[0])
-        head.load_state_dict(best_state[1])
-    if validation is None:
-        log.best_epoch = len(log.epochs)
-    log.seconds = time.perf_counter() - t0
+    def loss_of(idx: np.ndarray) -> Any:
+        batch = _pair_batch(tokenizer, prefix, [firsts[i] for i in idx],
+                            [seconds[i] for i in idx], max_len).to(device)
+        pooled = mean_pool(model(**batch).last_hidden_state, batch["attention_mask"])
+        logit = head(pooled).squeeze(-1)
+        target = torch.as_tensor(y[idx], device=device)
+        weight = torch.where(target > 0.5, w_pos, w_neg).to(logit.dtype)
+        return torch.nn.functional.binary_cross_entropy_with_logits(
+            logit, target.to(logit.dtype), weight=weight) / (0.5 * (w_pos + w_neg))
+
+    log = _train_epochs(args, keep=[model, head], params=params, optim=optim, sched=sched,
+                        batches=batches, loss_of=loss_of, evaluate=evaluate,
+                        has_validation=validation is not None, score_name="val_auc",
+                        desc="cross-encoder")
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
