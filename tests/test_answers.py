@@ -323,6 +323,9 @@ def test_cross_encoder_errors(tmp_path: Path, tiny_bert: Callable[..., Path]) ->
         CrossEncoderScorer().score(["多少钱?"], ["99元"])
     enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch")
     args = FineTuneArgs(epochs=1, batch_size=4, max_length=8)
+    with pytest.raises(ValidationError, match=r"validation must be \(questions, replies, labels\)"):
+        CrossEncoderScorer(encoder=enc, args=args).fit(["hello"] * 2, ["world", "到"], [True, False],
+                                                       validation=(["hello"], ["world"]))
     with pytest.raises(ValidationError, match="both answered"):
         CrossEncoderScorer(encoder=enc, args=args).fit(["hello"] * 4, ["world"] * 4, [True] * 4)
     long = " ".join(["hello world"] * 10)

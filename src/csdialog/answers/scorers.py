@@ -349,6 +349,15 @@ class CrossEncoderScorer:
             at most, batch 16, learning rate 3e-5, 128 tokens per pair).
         batch_size: pairs per forward pass when scoring.
         allow_pickle: load a sentence-transformers folder that holds only pickled weights.
+
+    Example (any object with ``predict(pairs, batch_size=...)`` works as the model; see
+    :meth:`fit` to train one):
+        >>> import numpy as np
+        >>> class SameText:
+        ...     def predict(self, pairs, batch_size=32):
+        ...         return np.array([4.0 if a == b else -4.0 for a, b in pairs])
+        >>> CrossEncoderScorer(SameText()).score(["多少钱?", "多少钱?"], ["多少钱?", "您好"]).round(3)
+        array([0.982, 0.018])
     """
 
     def __init__(
@@ -414,6 +423,11 @@ class CrossEncoderScorer:
         y = _check_labels(labels, len(qs))
         val = None
         if validation is not None:
+            if not isinstance(validation, tuple | list) or len(validation) not in (3, 4):
+                raise ValidationError(
+                    "validation must be (questions, replies, labels) or (questions, replies, "
+                    f"labels, logics); got {type(validation).__name__} of length "
+                    f"{len(validation) if isinstance(validation, tuple | list) else '?'}")
             vq, vr, vy, *rest = validation
             vqs, vrs, vlg = _check_lists(vq, vr, rest[0] if rest else None)
             val = (self._firsts(vqs, vlg), vrs, _check_labels(vy, len(vqs)).astype(bool))
@@ -529,6 +543,16 @@ def load_scorer(folder: str | os.PathLike[str], *, encoder: str | Encoder | None
 
     Raises:
         ModelFolderError: the folder is missing or holds neither kind of scorer.
+
+    Example:
+        >>> import tempfile
+        >>> from csdialog.encoders import HashingEncoder
+        >>> enc = HashingEncoder(dim=32)
+        >>> folder = PairClassifierScorer(enc).fit(
+        ...     ["多少钱?", "多少钱?", "几点到?", "几点到?"], ["一共99元", "您好", "下午3点到", "亲亲"],
+        ...     [True, False, True, False]).save_pretrained(tempfile.mkdtemp() + "/scorer")
+        >>> type(load_scorer(folder, encoder=enc)).__name__
+        'PairClassifierScorer'
     """
     import json
 
