@@ -84,6 +84,15 @@ def _default(enc: Any) -> Any:
     return EmotionClassifier.from_pretrained("default", encoder=enc)
 
 
+def _head_only(clf: Any) -> Any:
+    """A copy of a model without its sarcasm cross-encoder (the sarcasm head decides)."""
+    import copy
+
+    head = copy.copy(clf)
+    head.sarcasm_cross_, head.sarcasm_cross_gate_ = None, False
+    return head
+
+
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:
     tp = float((pred & y).sum())
     return round(2 * tp / max(1.0, float(pred.sum() + y.sum())), 4)
@@ -155,6 +164,9 @@ def part_challenge(root: str | None, args: Any) -> list[Row]:
                _challenge_scores(default, rows, 3), notes=f"{len(rows)} dialogues")]
     out.append(Row("challenge", "default model, turn alone (window 0)", "e5-small",
                    _challenge_scores(default, rows, 0)))
+    if default.sarcasm_cross_ is not None:
+        out.append(Row("challenge", "default model, sarcasm head alone (no cross-encoder)",
+                       "e5-small", _challenge_scores(_head_only(default), rows, 3)))
     ns = argparse.Namespace(per_class=1500, synthetic=0, irony_negatives=1200)
     emo, sarc = training_data(root, ns)
     t0 = time.perf_counter()
@@ -174,6 +186,9 @@ def part_dev(root: str | None, args: Any) -> list[Row]:
                notes=f"{len(rows)} dialogues"),
            Row("dev set", "default model, turn alone (window 0)", "e5-small",
                _challenge_scores(default, rows, 0))]
+    if default.sarcasm_cross_ is not None:
+        out.append(Row("dev set", "default model, sarcasm head alone (no cross-encoder)",
+                       "e5-small", _challenge_scores(_head_only(default), rows, 3)))
     enc.save()
     return out
 
@@ -209,11 +224,16 @@ def part_samplechats(root: str | None, args: Any) -> list[Row]:
             chats[r["dialogue_id"]] = Dialogue(r["dialogue_id"], [
                 Turn(t["role"], t["text"]) for t in r["turns"]])
     enc = _encoder()
-    m = _samplechat_scores(_default(enc), chats)
+    default = _default(enc)
+    out = [Row("sample chats", "default model (window 3)", "e5-small",
+               _samplechat_scores(default, chats),
+               notes=f"{len(SINCERE_CHATS)} sincere-thanks chats, {len(SARCASTIC_CHATS)} "
+                     "sarcastic-thanks chats; any customer turn / the last one")]
+    if default.sarcasm_cross_ is not None:
+        out.append(Row("sample chats", "default model, sarcasm head alone (no cross-encoder)",
+                       "e5-small", _samplechat_scores(_head_only(default), chats)))
     enc.save()
-    return [Row("sample chats", "default model (window 3)", "e5-small", m,
-                notes=f"{len(SINCERE_CHATS)} sincere-thanks chats, {len(SARCASTIC_CHATS)} "
-                      "sarcastic-thanks chats; any customer turn / the last one")]
+    return out
 
 
 def _mustard_rows(root: str | None, enc: Any) -> list[Row]:
@@ -233,6 +253,7 @@ def _mustard_rows(root: str | None, enc: Any) -> list[Row]:
                    notes="what the sarcastic-class F1 gives for nothing"))
     for window in (3, 0):
         clf = _default(enc)
+        clf.sarcasm_finetune = None  # the head alone (see mustard_cross for the cross-encoder)
         items = as_inputs(data, window=window)  # window 0: the same model, context removed
         preds = []
         for tr, te in folds:
@@ -392,6 +413,8 @@ def part_cped(root: str | None, args: Any) -> list[Row]:
 
     fresh = EmotionClassifier.from_pretrained("default")
     fresh.emotion_.encoder_.encode(["warm up"])
+    if fresh.sarcasm_cross_ is not None:
+        _ = fresh.sarcasm_cross_.parts  # build the cross-encoder before the clock starts
     t0 = time.perf_counter()
     fresh.classify(items[:1000])
     out.append(Row("cped test", "default model throughput (context + sarcasm)", "e5-small",
@@ -575,6 +598,48 @@ def part_mustard_finetune(root: str | None, args: Any) -> list[Row]:
     return out
 
 
+def part_mustard_cross(root: str | None, args: Any) -> list[Row]:
+    """The MUStARD rows of ``sarcasm`` plus the sarcasm cross-encoder: the default model's
+    sarcasm head and a LoRA cross-encoder over the utterance and its context, both fitted
+    per fold (``EmotionClassifier(sarcasm_finetune=...)``, whose fit holds out a stratified
+    fifth of the fold's training part for early stopping, the temperature and the
+    threshold); rows for the shipped mix (head and cross-encoder averaged, at the tuned
+    threshold) and for the cross-encoder alone (at probability 0.5). Same folds, same run.
+    Settings (rank, lr, epochs) are the shipped model's, fixed before the run."""
+    from csdialog.context import as_inputs
+    from csdialog.datasets import load_mustard, mustard_folds
+    from csdialog.training import FineTuneArgs
+
+    enc = _encoder()
+    out = _mustard_rows(root, enc)
+    data = load_mustard(root)
+    y = np.array([e.label == "sarcastic" for e in data])
+    folds = mustard_folds(data, n_folds=5, seed=SEED)
+    ft = FineTuneArgs(epochs=args.cross_epochs, batch_size=16, learning_rate=args.cross_lr,
+                      max_length=192, lora_rank=args.cross_lora, seed=SEED, show_progress=True)
+    clf = _default(enc)
+    clf.sarcasm_finetune = ft
+    items = as_inputs(data, window=3)
+    mixed, alone, epochs, secs = [], [], [], 0.0
+    for tr, te in folds:
+        clf.sarcasm_threshold = "auto"
+        t0 = time.perf_counter()
+        clf._fit_sarcasm([items[i] for i in tr], y[tr].astype(np.int64))
+        secs += time.perf_counter() - t0
+        test = [items[i] for i in te]
+        S, _, _ = clf._sarcasm_features(test)
+        mixed.append(clf._sarcasm_scores(test, S) >= clf.sarcasm_threshold_)
+        alone.append(clf.sarcasm_cross_.proba(test) >= 0.5)
+        epochs.append(clf.sarcasm_cross_.log.best_epoch)
+    enc.save()
+    note = f"mean over folds; LoRA rank {args.cross_lora}, lr {args.cross_lr}, best epochs {epochs}"
+    out.append(Row("mustard (5-fold)", "csdialog sarcasm head + cross-encoder, window 3",
+                   "e5-small + LoRA", _fold_means(y, folds, mixed), round(secs, 1), notes=note))
+    out.append(Row("mustard (5-fold)", "csdialog sarcasm cross-encoder alone, window 3",
+                   "e5-small + LoRA", _fold_means(y, folds, alone), notes=note))
+    return out
+
+
 def part_goemotions_finetune(root: str | None, args: Any) -> list[Row]:
     """The rows of ``goemotions_thresholds`` plus the encoder fine-tuned (multi-label: one
     sigmoid per label, thresholds per label from the validation split), same data, same run."""
@@ -611,7 +676,7 @@ def main() -> None:
     ap.add_argument("--part", nargs="+", default=["challenge", "sarcasm", "cped", "goemotions"],
                     choices=["challenge", "sarcasm", "cped", "goemotions", "samplechats",
                              "goemotions_thresholds", "goemotions_finetune", "dev",
-                             "mustard_finetune"])
+                             "mustard_finetune", "mustard_cross"])
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "emotion_confusion.png"))
@@ -630,6 +695,9 @@ def main() -> None:
                     help="mustard_finetune: learning rate")
     ap.add_argument("--mustard-windows", type=int, nargs="+", default=[3, 0],
                     help="mustard_finetune: context windows to fine-tune with")
+    ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
+    ap.add_argument("--cross-lr", type=float, default=3e-4, help="mustard_cross: learning rate")
+    ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")
     ap.add_argument("--encoder", default="e5-small",
                     help="an e5-small backend (e5-small-int8, -onnx, -torch): the shipped heads "
                          "are for e5-small")

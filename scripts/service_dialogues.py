@@ -317,7 +317,24 @@ def _hard_thanks(rng: random.Random, lang: str, failed: bool, split: str) -> dic
             "kind": "sarcastic_thanks" if failed else "sincere_thanks"}
 
 
-def generate(n: int, seed: int = 0, *, hard: float = 0.0,
+def _irony_thanks(rng: random.Random, lang: str, failed: bool, split: str) -> dict[str, Any]:
+    """One dialogue of version 3: a problem, then a polite reply that does not help and a
+    closing whose irony is in its content (or a real fix and sincere praise in the same
+    words), from ``irony_banks``."""
+    import irony_banks as banks
+
+    problem = rng.choice(_bank(lang, split, PROBLEMS) + _bank(lang, split, MORE_PROBLEMS))[0]
+    replies = banks.POLICY_REPLIES if failed else banks.FIX_REPLIES
+    closings = banks.IRONIC_CLOSINGS if failed else banks.SINCERE_CLOSINGS
+    turns = [{"role": "customer", "text": problem},
+             _agent(rng, lang, rng.choice(_bank(lang, split, replies))),
+             {"role": "customer", "text": rng.choice(_bank(lang, split, closings))}]
+    return {"turns": turns, "emotion": rng.choice(NEGATIVE) if failed else rng.choice(SINCERE),
+            "sarcastic": failed, "lang": lang,
+            "kind": "sarcastic_thanks" if failed else "sincere_thanks"}
+
+
+def generate(n: int, seed: int = 0, *, hard: float = 0.0, irony: float = 0.0,
              split: str = "all") -> list[dict[str, Any]]:
     """``n`` labelled dialogues: a third sarcastic thanks, a third sincere thanks, a third
     other emotions and agent apologies. Deterministic for a seed.
@@ -328,6 +345,10 @@ def generate(n: int, seed: int = 0, *, hard: float = 0.0,
         hard: share of the thanks dialogues drawn from the hard cases (long fights that end
             well, apologies with and without a fix, answered and dodged product questions,
             closings that lean one way); ``0`` reproduces version 1 of the generator.
+        irony: share of the thanks dialogues drawn from version 3's banks
+            (``irony_banks``: polite replies that do not help, closings whose irony is in
+            the content, sincere praise in the same words after a real fix); drawn with
+            its own random stream, so ``irony=0`` reproduces versions 1 and 2.
         split: ``"all"``; ``"train"`` or ``"heldout"`` to keep every fourth problem and
             question of each bank apart (for tuning on problems the model has not seen).
     """
@@ -335,6 +356,7 @@ def generate(n: int, seed: int = 0, *, hard: float = 0.0,
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     rng = random.Random(seed)
     hard_rng = random.Random(seed + 7919)
+    irony_rng = random.Random(seed + 104729)
     out: list[dict[str, Any]] = []
     langs = ["zh", "zh", "en", "en", "zh-tw"]
     for i in range(n):
@@ -343,6 +365,9 @@ def generate(n: int, seed: int = 0, *, hard: float = 0.0,
         problem, fails, solves = rng.choice(_bank(lang, split, PROBLEMS))
         if kind in (0, 1):
             failed = kind == 0
+            if irony and irony_rng.random() < irony:
+                out.append(_irony_thanks(irony_rng, lang, failed, split))
+                continue
             if hard and hard_rng.random() < hard:
                 out.append(_hard_thanks(hard_rng, lang, failed, split))
                 continue
@@ -379,9 +404,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--hard", type=float, default=0.0, help="share of hard thanks dialogues")
+    ap.add_argument("--irony", type=float, default=0.0,
+                    help="share of thanks dialogues from the irony banks (version 3)")
     ap.add_argument("--split", default="all", choices=SPLITS)
     args = ap.parse_args()
-    for row in generate(args.n, args.seed, hard=args.hard, split=args.split):
+    for row in generate(args.n, args.seed, hard=args.hard, irony=args.irony, split=args.split):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

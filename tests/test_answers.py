@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -362,3 +363,41 @@ def test_load_scorer_reads_either_kind_of_folder(tmp_path: Path) -> None:
     (tmp_path / "other" / "config.json").write_text('{"format": "csdialog.IntentClassifier"}')
     with pytest.raises(ModelFolderError, match=r"has format .csdialog\.IntentClassifier."):
         load_scorer(tmp_path / "other")
+
+
+def test_cross_encoder_with_lora_learns_and_rebuilds_from_the_base(
+        tmp_path: Path, tiny_bert: Callable[..., Path]) -> None:
+    """LoRA trains only rank-r updates; merged, they equal the base plus the saved arrays."""
+    from sklearn.metrics import roc_auc_score
+
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import (CrossEncoderParts, FineTuneArgs, apply_lora,
+                                   finetune_cross_encoder)
+
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch", name="tiny")
+    base = {k: v.clone() for k, v in enc._load_torch().state_dict().items()}
+    qs, rs, y = _toy_pairs()
+    args = FineTuneArgs(epochs=25, batch_size=8, learning_rate=1e-2, max_length=16,
+                        patience=25, lora_rank=4)
+    parts, log = finetune_cross_encoder(enc, qs, rs, y, args=args, validation=(qs, rs, y))
+    z = parts.logits(qs, rs)
+    assert roc_auc_score(y, z) > 0.9
+    assert parts.lora is not None and all(k.endswith((".lora_A", ".lora_B")) for k in parts.lora)
+    n_layers = len(parts.lora) // 2
+    assert n_layers > 0 and parts.lora[next(iter(parts.lora))].shape[0] == 4
+    trained = parts.model.state_dict()
+    assert set(trained) == set(base)  # merged: plain layers again
+    changed = {k for k in base if not np.allclose(base[k].numpy(), trained[k].numpy())}
+    assert changed and all(k.endswith("weight") and ".encoder." in "." + k for k in changed)
+    assert enc._load_torch().state_dict()["embeddings.word_embeddings.weight"].equal(
+        base["embeddings.word_embeddings.weight"])  # the input encoder is untouched
+    fresh = HuggingFaceEncoder(tiny_bert(tmp_path / "m2"), backend="torch")._load_torch()
+    fresh.load_state_dict(base)
+    rebuilt = dataclasses.replace(parts, model=apply_lora(fresh, parts.lora))
+    np.testing.assert_allclose(rebuilt.logits(qs, rs), z, atol=1e-4)
+    with pytest.raises(ModelFolderError, match="another base model"):
+        apply_lora(fresh, {"encoder.nope.lora_A": np.zeros((4, 2)),
+                           "encoder.nope.lora_B": np.zeros((2, 4))})
+    with pytest.raises(ValidationError, match="lora_rank must be an int >= 0"):
+        FineTuneArgs(lora_rank=-1)
+    assert isinstance(parts, CrossEncoderParts) and log.best_epoch >= 1

@@ -79,6 +79,12 @@ def test_train_emotion_and_bench_encoders(tmp_path: Path) -> None:
                               "--sarcasm", str(sarcasm)])
     assert res.exit_code == 0, res.output
     assert "trained on 24 rows (+12 sarcasm rows)" in res.output and (out / "config.json").is_file()
+    res = RUNNER.invoke(app, ["train", "emotion", str(data), "--out", str(out), "--encoder", "hashing",
+                              "--sarcasm-lora", "4"])
+    assert res.exit_code == 2 and "pass --sarcasm too" in res.output
+    res = RUNNER.invoke(app, ["train", "emotion", str(data), "--out", str(out), "--encoder", "hashing",
+                              "--sarcasm", str(sarcasm), "--sarcasm-lora", "4"])
+    assert res.exit_code == 2 and "at least 40 sarcasm-labelled turns" in res.output
     chats = Path(__file__).resolve().parents[1] / "examples" / "data" / "sample_chats.jsonl"
     res = RUNNER.invoke(app, ["bench", "encoders", str(chats), "--encoders", "hashing", "--repeats", "1",
                               "--limit", "50"])

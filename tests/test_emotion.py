@@ -167,3 +167,48 @@ def test_no_sarcasm_flag_without_warm_words() -> None:
     p_angry, p_thanks = clf.classify([ContextualText("I am furious", ctx),
                                       ContextualText("thanks a lot", ctx)])
     assert not p_angry.sarcastic and p_thanks.sarcastic
+
+
+def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
+        tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
+    """sarcasm_finetune adds a LoRA cross-encoder over the turn and its context; the folder
+    keeps only its small arrays, and a reload scores identically."""
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import FineTuneArgs
+
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch", name="tiny")
+    items, ys = [], []
+    for i, thanks in enumerate(THANKS * 6):
+        for replies, sarcastic in ((FAIL, True), (SOLVE, False)):
+            items.append(ContextualText(thanks, (Turn("customer", "my parcel is late"),
+                                                 Turn("agent", replies[i % 4]))))
+            ys.append(sarcastic)
+    args = FineTuneArgs(epochs=2, batch_size=8, learning_rate=1e-3, max_length=32, lora_rank=2)
+    clf = EmotionClassifier(enc, window=2, sarcasm_finetune=args).fit(
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)
+    cross = clf.sarcasm_cross_
+    assert cross is not None and cross.log.best_epoch >= 1 and cross.temperature > 0
+    p = clf.sarcasm_proba(items)
+    head = clf.sarcasm_head_.proba(clf._sarcasm_features(items)[0])[:, 1]  # type: ignore[union-attr]
+    np.testing.assert_allclose(p, 0.5 * head + 0.5 * cross.proba(items), atol=1e-9)
+    preds = clf.classify(items[:6])
+    folder = clf.save_pretrained(tmp_path / "emo")
+    assert not (folder / "encoder").exists()
+    assert (folder / "arrays.safetensors").stat().st_size < 200_000
+    config = json.loads((folder / "config.json").read_text())
+    assert config["sarcasm_cross"]["window"] == 2
+    assert config["params"]["sarcasm_finetune"]["lora_rank"] == 2
+    loaded = EmotionClassifier.from_pretrained(folder, encoder=enc)
+    assert loaded.sarcasm_cross_ is not None and loaded.sarcasm_cross_._parts is None  # lazy
+    assert loaded.sarcasm_finetune == args
+    np.testing.assert_allclose(loaded.sarcasm_proba(items), p, atol=2e-3)  # float16 arrays
+    assert [q.sarcastic for q in loaded.classify(items[:6])] == [q.sarcastic for q in preds]
+    with pytest.raises(ValidationError, match="lora_rank"):
+        EmotionClassifier(enc, window=2, sarcasm_finetune=FineTuneArgs(epochs=1)).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)
+    with pytest.raises(ValidationError, match="needs a transformer encoder"):
+        EmotionClassifier(ENC, window=2, sarcasm_finetune=args).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)
+    with pytest.raises(ValidationError, match="at least 40"):
+        EmotionClassifier(enc, window=2, sarcasm_finetune=args).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items[:20], sarcasm_y=ys[:20])

@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +53,13 @@ from csdialog.dialogue import Role
 from csdialog.encoders import CachedEncoder, Encoder
 from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
 from csdialog.intent import IntentClassifier
-from csdialog.training import LinearHead, as_training_data, fit_linear_head, fit_temperature
+from csdialog.training import (
+    FineTuneArgs,
+    LinearHead,
+    as_training_data,
+    fit_linear_head,
+    fit_temperature,
+)
 
 __all__ = [
     "CPED_TO_TAXONOMY",
@@ -118,6 +124,12 @@ UNRESOLVED_PROTOTYPES: tuple[str, ...] = (
     "That's not covered by our policy", "You'll have to contact someone else",
     "I don't have any information on that",
 )
+#: Weight of the sarcasm cross-encoder's probability in the sarcasm score (the head has
+#: the rest), when the model has one.
+_CROSS_WEIGHT = 0.5
+#: With the cross-encoder gate, it also reads turns without warm words whose head
+#: probability reaches this (so that not every turn pays for a transformer pass).
+_CROSS_PREFILTER = 0.2
 _N_EXTRA = 11  # incongruity (8) + resolution (3) features of the sarcasm head
 #: Warm words needed for a sarcasm flag: the surface's positive mass must reach this (and
 #: exceed its negative mass). Chosen on held-out synthetic service dialogues (problems not
@@ -212,6 +224,126 @@ def _bool_labels(y: Sequence[Any]) -> np.ndarray:
     return out
 
 
+
+def _pair_texts(item: ContextualText, window: int) -> tuple[str, str]:
+    """The sarcasm cross-encoder's input: the turn with its role, and the context turns
+    newest first (so that when the pair is too long, the oldest turns are cut)."""
+    ctx = item.context[-window:] if window else ()
+    rest = " | ".join(f"{t.role.value}: {t.text}" for t in reversed(ctx))
+    return f"{item.role.value}: {item.text}", rest or "(none)"
+
+
+def _transformer(encoder: Any) -> Any:
+    """The Hugging Face encoder inside ``encoder`` (through caching wrappers), or ``None``."""
+    from csdialog.encoders.backends import HuggingFaceEncoder
+
+    seen = 0
+    while encoder is not None and seen < 8:
+        if isinstance(encoder, HuggingFaceEncoder):
+            return encoder
+        encoder, seen = getattr(encoder, "encoder", None), seen + 1
+    return None
+
+
+class _SarcasmCrossEncoder:
+    """The encoder's transformer plus LoRA updates, fine-tuned to read a turn and its
+    context together and give one sarcasm logit (see ``EmotionClassifier``'s
+    ``sarcasm_finetune``). Saved as the LoRA arrays and the logit head only."""
+
+    def __init__(self, parts: Any, *, window: int, temperature: float = 1.0) -> None:
+        self._parts = parts
+        self._build: Callable[[], Any] | None = None
+        self.log: Any = None
+        self.window = window
+        self.temperature = temperature
+
+    @property
+    def parts(self) -> Any:
+        """The :class:`~csdialog.training.CrossEncoderParts` (built on first use after a
+        load: the transformer is copied and the LoRA updates added only when needed)."""
+        if self._parts is None:
+            assert self._build is not None
+            self._parts = self._build()
+        return self._parts
+
+    @classmethod
+    def fit(cls, encoder: Any, items: Sequence[ContextualText], y: np.ndarray, *,
+            args: FineTuneArgs, window: int, validation: tuple[Sequence[ContextualText],
+                                                               np.ndarray]) -> _SarcasmCrossEncoder:
+        from csdialog.training import finetune_cross_encoder
+
+        hf = _transformer(encoder)
+        if hf is None:
+            raise ValidationError(
+                f"sarcasm_finetune needs a transformer encoder such as 'e5-small'; got "
+                f"{getattr(encoder, 'name', type(encoder).__name__)}. Use sarcasm_finetune=None "
+                f"(the sarcasm head alone) with this encoder")
+        if not args.lora_rank:
+            raise ValidationError(
+                "sarcasm_finetune needs FineTuneArgs(lora_rank=...) > 0: the model saves the "
+                "small LoRA updates, not a second copy of the encoder")
+        pairs = [_pair_texts(it, window) for it in items]
+        v_pairs = [_pair_texts(it, window) for it in validation[0]]
+        parts, log = finetune_cross_encoder(
+            hf, [a for a, _ in pairs], [b for _, b in pairs], y, args=args,
+            validation=([a for a, _ in v_pairs], [b for _, b in v_pairs], validation[1]),
+            name=f"{hf.name}-sarcasm")
+        self = cls(parts, window=window)
+        self.log = log
+        return self
+
+    def logits(self, items: Sequence[ContextualText]) -> np.ndarray:
+        pairs = [_pair_texts(it, self.window) for it in items]
+        return np.asarray(self.parts.logits([a for a, _ in pairs], [b for _, b in pairs]))
+
+    def proba(self, items: Sequence[ContextualText]) -> np.ndarray:
+        if not items:
+            return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-self.logits(items) / self.temperature))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        assert self.parts.lora is not None
+        out = {f"cross.{k}": v.astype(np.float16) for k, v in self.parts.lora.items()}
+        out["cross.head"] = np.append(self.parts.weight, self.parts.bias).astype(np.float32)
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"window": self.window, "max_length": int(self.parts.max_length),
+                "temperature": self.temperature, "name": self.parts.name}
+
+    @classmethod
+    def load(cls, encoder: Any, config: Mapping[str, Any],
+             arrays: Mapping[str, np.ndarray], path: Path) -> _SarcasmCrossEncoder:
+        hf = _transformer(encoder)
+        if hf is None:
+            raise ModelFolderError(
+                f"{path}: the sarcasm cross-encoder needs the transformer encoder it was "
+                f"trained on; got {getattr(encoder, 'name', type(encoder).__name__)}")
+        lora = {k[len("cross."):]: np.asarray(v, np.float32) for k, v in arrays.items()
+                if k.startswith("cross.") and k != "cross.head"}
+        head = np.asarray(arrays["cross.head"], np.float32)
+        max_length, name = int(config["max_length"]), str(config["name"])
+
+        def build() -> Any:
+            import copy
+
+            from csdialog.training import CrossEncoderParts, apply_lora
+
+            model = apply_lora(copy.deepcopy(hf._load_torch()), lora)
+            model.eval()
+            if head.shape != (int(model.config.hidden_size) + 1,):
+                raise ModelFolderError(
+                    f"{path}: the sarcasm cross-encoder's head has shape {head.shape}; "
+                    f"expected ({model.config.hidden_size + 1},) for {hf.name}")
+            device = str(next(model.parameters()).device)
+            return CrossEncoderParts(model, hf._tokenizer, hf.prefix, max_length, head[:-1],
+                                     float(head[-1]), device, name, lora=lora)
+
+        self = cls(None, window=int(config["window"]), temperature=float(config["temperature"]))
+        self._build = build
+        return self
+
+
 class EmotionClassifier(ParamsMixin):
     """Emotion of customer and agent turns in context, with a sarcasm flag.
 
@@ -226,12 +358,22 @@ class EmotionClassifier(ParamsMixin):
             calibrates it (best F1) on held-out sarcasm data.
         roles: roles classified when whole dialogues are passed.
         random_state: seed.
+        sarcasm_finetune: ``None`` (the sarcasm head alone) or
+            :class:`~csdialog.training.FineTuneArgs` with ``lora_rank > 0``: also fine-tune
+            the encoder's transformer as a *sarcasm cross-encoder* that reads the turn and
+            its context together (LoRA, so only small update arrays are saved). The
+            sarcasm score is then the mean of the head's and the cross-encoder's
+            probabilities. Needs a transformer encoder (``"e5-small"`` is one).
 
     Attributes (after ``fit``):
         emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
         sarcasm_head_: the sarcasm :class:`~csdialog.training.LinearHead` or ``None``.
+        sarcasm_cross_: the sarcasm cross-encoder or ``None``.
         sarcasm_threshold_: the decision threshold.
         sarcasm_min_surface_: positive surface mass a turn needs to be flagged sarcastic.
+        sarcasm_cross_gate_: with a sarcasm cross-encoder, a turn without warm words is
+            flagged too when the cross-encoder alone calls it sarcastic (irony in the
+            content) and the mixed probability passes the threshold.
         classes_: the emotion keys learned.
     """
 
@@ -247,6 +389,7 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_threshold: float | Literal["auto"] = "auto",
         roles: Sequence[str] | None = ("customer", "agent"),
         random_state: int = 0,
+        sarcasm_finetune: FineTuneArgs | None = None,
     ) -> None:
         self.encoder = encoder
         self.window = window
@@ -257,10 +400,11 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_threshold = sarcasm_threshold
         self.roles = roles
         self.random_state = random_state
+        self.sarcasm_finetune = sarcasm_finetune
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
-        "sarcasm_threshold", "roles", "random_state")
+        "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune")
 
 
     # ------------------------------------------------------------------ fit
@@ -312,10 +456,12 @@ class EmotionClassifier(ParamsMixin):
                           validation_y=None if val is None else val[1])
         self.classes_ = self.emotion_.classes_
         self.sarcasm_head_: LinearHead | None = None
+        self.sarcasm_cross_: _SarcasmCrossEncoder | None = None
         self.sarcasm_threshold_ = 0.5 if self.sarcasm_threshold == "auto" else float(
             self.sarcasm_threshold)
         self.resolution_ = self._embed_prototypes()
         self.sarcasm_min_surface_ = _MIN_SURFACE
+        self.sarcasm_cross_gate_ = self.sarcasm_finetune is not None
         if sarcasm_X is not None:
             s_y = None if sarcasm_y is None else [
                 "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
@@ -403,12 +549,19 @@ class EmotionClassifier(ParamsMixin):
     def _fit_sarcasm(self, items: list[ContextualText], y: np.ndarray) -> None:
         if len(set(y.tolist())) < 2:
             raise ValidationError("sarcasm training data needs both sarcastic and sincere turns")
+        cross_args = self.sarcasm_finetune
+        if cross_args is not None and len(y) < 40:
+            raise ValidationError(
+                f"sarcasm_finetune needs at least 40 sarcasm-labelled turns, got {len(y)}: a "
+                f"fifth is held out to stop the fine-tuning and set the threshold")
         order = sorted(range(len(items)), key=lambda i: (int(y[i]), items[i].text,
                                                          tuple(t.text for t in items[i].context)))
         items, y = [items[i] for i in order], y[order]
         S, _, _ = self._sarcasm_features(items)
         rng = np.random.default_rng(self.random_state)
-        if self.sarcasm_threshold == "auto" and len(y) >= 40:
+        self.sarcasm_cross_ = None
+        temperature = 1.0
+        if (self.sarcasm_threshold == "auto" and len(y) >= 40) or cross_args is not None:
             held = np.zeros(len(y), dtype=bool)
             for cls in (0, 1):
                 idx = np.flatnonzero(y == cls)
@@ -416,20 +569,70 @@ class EmotionClassifier(ParamsMixin):
             sub = fit_linear_head(S[~held], y[~held], n_classes=2, C=self.sarcasm_C,
                                   class_weight="balanced")
             p = sub.proba(S[held])[:, 1]
-            best = (-1.0, 0.5)
-            for t in np.arange(0.1, 0.91, 0.02):
-                pred = p >= t
-                tp = float((pred & (y[held] == 1)).sum())
-                f1 = 2 * tp / max(1.0, float(pred.sum() + (y[held] == 1).sum()))
-                if f1 > best[0] + 1e-9:
-                    best = (f1, float(t))
-            self.sarcasm_threshold_ = best[1]
-            temperature = fit_temperature(sub.logits(S[held]), y[held]) if self.calibrate else 1.0
-        else:
-            temperature = 1.0
+            if cross_args is not None:
+                held_items = [items[i] for i in np.flatnonzero(held)]
+                cross = _SarcasmCrossEncoder.fit(
+                    self.emotion_.encoder_, [items[i] for i in np.flatnonzero(~held)], y[~held],
+                    args=cross_args, window=self.window, validation=(held_items, y[held]))
+                if self.calibrate:
+                    cross.temperature = fit_temperature(cross.logits(held_items)[:, None],
+                                                        y[held][:, None], multi_label=True)
+                p = (1.0 - _CROSS_WEIGHT) * p + _CROSS_WEIGHT * cross.proba(held_items)
+                self.sarcasm_cross_ = cross
+            if self.sarcasm_threshold == "auto":
+                best = (-1.0, 0.5)
+                for t in np.arange(0.1, 0.91, 0.02):
+                    pred = p >= t
+                    tp = float((pred & (y[held] == 1)).sum())
+                    f1 = 2 * tp / max(1.0, float(pred.sum() + (y[held] == 1).sum()))
+                    if f1 > best[0] + 1e-9:
+                        best = (f1, float(t))
+                self.sarcasm_threshold_ = best[1]
+            if self.calibrate:
+                temperature = fit_temperature(sub.logits(S[held]), y[held])
         head = fit_linear_head(S, y, n_classes=2, C=self.sarcasm_C, class_weight="balanced")
         head.temperature = temperature
         self.sarcasm_head_ = head
+
+    def _sarcasm_scores(self, items: Sequence[ContextualText], S: np.ndarray,
+                        only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(the sarcasm probability, the cross-encoder's own probability or ``None``). The
+        first is the head's, mixed with the cross-encoder's when the model has one; with
+        ``only``, the cross-encoder reads those rows, the others keep the head's
+        probability (and NaN as the cross-encoder's)."""
+        assert self.sarcasm_head_ is not None
+        p = self.sarcasm_head_.proba(S)[:, 1]
+        if self.sarcasm_cross_ is None:
+            return p, None
+        cross = np.full(len(items), np.nan)
+        rows = np.arange(len(items)) if only is None else np.flatnonzero(only)
+        if len(rows):
+            cross[rows] = self.sarcasm_cross_.proba([items[int(i)] for i in rows])
+            p[rows] = (1.0 - _CROSS_WEIGHT) * p[rows] + _CROSS_WEIGHT * cross[rows]
+        return p, cross
+
+    def _sarcastic(self, items: Sequence[ContextualText], S: np.ndarray,
+                   P_surf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sarcasm probabilities, flags). A turn is flagged when its probability passes
+        the threshold and its surface is warm (positive mass at least
+        ``sarcasm_min_surface_`` and above the negative mass), or, with
+        ``sarcasm_cross_gate_``, when the cross-encoder alone also calls it sarcastic
+        (irony carried by the content, without warm words)."""
+        pos, neg = self._polarity_masks()
+        warm_mass = P_surf[:, pos].sum(axis=1)
+        warm = (warm_mass >= self.sarcasm_min_surface_) & (warm_mass > P_surf[:, neg].sum(axis=1))
+        head = self.sarcasm_head_.proba(S)[:, 1] if self.sarcasm_head_ is not None else None
+        if self.sarcasm_cross_ is not None and self.sarcasm_cross_gate_:
+            # the cross-encoder reads warm turns and those the head finds at all suspect
+            only = warm | (np.asarray(head) >= _CROSS_PREFILTER)
+        else:  # no other turn can be flagged
+            only = warm
+        p, cross = self._sarcasm_scores(items, S, only=only)
+        gate = warm.copy()
+        if cross is not None and self.sarcasm_cross_gate_:
+            gate |= np.nan_to_num(cross, nan=0.0) >= 0.5
+        meant = any(str(c) in _MEANT for c in self.classes_)
+        return p, (p >= self.sarcasm_threshold_) & gate & meant
 
     # ------------------------------------------------------------------ predict
 
@@ -463,7 +666,7 @@ class EmotionClassifier(ParamsMixin):
         if not items:
             return np.zeros(0)
         S, _, _ = self._sarcasm_features(items)
-        return self.sarcasm_head_.proba(S)[:, 1]
+        return self._sarcasm_scores(items, S)[0]
 
     def classify(self, X: object) -> list[EmotionPrediction]:
         """One :class:`EmotionPrediction` per turn.
@@ -477,16 +680,14 @@ class EmotionClassifier(ParamsMixin):
             return []
         if self.sarcasm_head_ is not None:
             S, P_ctx, P_surf = self._sarcasm_features(items)
-            sarc = self.sarcasm_head_.proba(S)[:, 1]
+            sarc, flags = self._sarcastic(items, S, P_surf)
         else:
             with self._one_pass():
                 P_ctx = self.emotion_.head_.proba(self.emotion_._features(items))
                 P_surf = self.emotion_.head_.proba(self.emotion_._features(
                     [ContextualText(it.text, (), it.role) for it in items]))
-            sarc = None
+            sarc, flags = None, np.zeros(len(items), dtype=bool)
         classes = [str(c) for c in self.classes_]
-        pos, neg = self._polarity_masks()
-        min_surface = self.sarcasm_min_surface_
         meant_idx = [i for i, c in enumerate(classes) if c in _MEANT]
         out: list[EmotionPrediction] = []
         for r in range(len(items)):
@@ -494,10 +695,7 @@ class EmotionClassifier(ParamsMixin):
             scores = {c: round(float(v), 6) for c, v in zip(classes, row, strict=True)}
             surface = classes[int(P_surf[r].argmax())]
             s = None if sarc is None else float(sarc[r])
-            # sarcasm needs warm words: a turn whose surface is not positive is not flagged
-            warm = P_surf[r, pos].sum()
-            sarcastic = bool(s is not None and s >= self.sarcasm_threshold_ and meant_idx
-                             and warm >= min_surface and warm > P_surf[r, neg].sum())
+            sarcastic = bool(flags[r])
             if sarcastic:
                 best = max(meant_idx, key=lambda i: row[i])
                 label, meant = classes[best], classes[best]
@@ -526,9 +724,14 @@ class EmotionClassifier(ParamsMixin):
         params = self.get_params()
         params["encoder"] = self.emotion_._encoder_spec()
         params["roles"] = list(self.roles) if self.roles is not None else None
+        if self.sarcasm_finetune is not None:
+            params["sarcasm_finetune"] = self.sarcasm_finetune.to_dict()
         arrays = {"resolved": self.resolution_[0], "unresolved": self.resolution_[1]}
         if self.sarcasm_head_ is not None:
             arrays.update(self.sarcasm_head_.arrays("sarcasm"))
+        cross = self.sarcasm_cross_
+        if cross is not None:
+            arrays.update(cross.arrays())
         write_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION, arrays=arrays, config={
             "params": params, "classes": [str(c) for c in self.classes_],
             "has_sarcasm": self.sarcasm_head_ is not None,
@@ -536,6 +739,8 @@ class EmotionClassifier(ParamsMixin):
             "sarcasm_min_surface": self.sarcasm_min_surface_,
             "sarcasm_temperature": (self.sarcasm_head_.temperature
                                     if self.sarcasm_head_ is not None else 1.0),
+            "sarcasm_cross": None if cross is None else cross.config(),
+            "sarcasm_cross_gate": self.sarcasm_cross_gate_,
             "card": dict(card or {}),
         })
         return path
@@ -547,7 +752,10 @@ class EmotionClassifier(ParamsMixin):
         path = DEFAULT_MODEL if str(folder) == "default" else Path(folder)
         config, arrays = read_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION)
         try:
-            self = cls(**config["params"])
+            params = dict(config["params"])
+            if params.get("sarcasm_finetune") is not None:
+                params["sarcasm_finetune"] = FineTuneArgs(**params["sarcasm_finetune"])
+            self = cls(**params)
             if encoder is not None:
                 self.encoder = encoder
             self.emotion_ = IntentClassifier.from_pretrained(path / "emotion", encoder=encoder)
@@ -561,6 +769,11 @@ class EmotionClassifier(ParamsMixin):
             self.sarcasm_head_ = (LinearHead.from_arrays(
                 arrays, temperature=float(config["sarcasm_temperature"]), multi_label=False,
                 prefix="sarcasm") if config["has_sarcasm"] else None)
+            self.sarcasm_cross_ = None
+            self.sarcasm_cross_gate_ = bool(config.get("sarcasm_cross_gate", False))
+            if config.get("sarcasm_cross") is not None:
+                self.sarcasm_cross_ = _SarcasmCrossEncoder.load(
+                    self.emotion_.encoder_, config["sarcasm_cross"], arrays, path)
         except (KeyError, TypeError) as exc:
             raise ModelFolderError(f"{path}/config.json is incomplete or invalid: {exc!r}") from exc
         if self.sarcasm_head_ is not None:

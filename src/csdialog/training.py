@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -316,6 +317,14 @@ class FineTuneArgs:
         freeze_embeddings: keep the (large, multilingual) token-embedding matrix frozen:
             much less memory and time, and languages absent from the training data keep
             their vectors.
+        lora_rank: ``0`` trains every transformer weight; ``r > 0`` freezes them all and
+            trains a rank-``r`` update ``B @ A`` of each linear layer of the transformer
+            blocks instead (LoRA). The updates are merged into the weights after training
+            and also returned on their own (``CrossEncoderParts.lora``, the fine-tuned
+            encoder's ``lora``): a few hundred KB that rebuild the model from its base
+            (:func:`apply_lora`). LoRA wants a higher
+            ``learning_rate`` (about 1e-4 to 5e-4).
+        lora_alpha: the updates are scaled by ``lora_alpha / lora_rank``.
         patience: stop when the validation score (accuracy; multi-label: micro-F1 at the
             best threshold) has not improved for this many epochs (needs validation
             data); the best epoch's weights are kept.
@@ -339,6 +348,8 @@ class FineTuneArgs:
     device: str | None = None
     seed: int = 0
     show_progress: bool = False
+    lora_rank: int = 0
+    lora_alpha: float = 16.0
 
     def __post_init__(self) -> None:
         if self.loss not in ("softmax", "contrastive"):
@@ -351,6 +362,12 @@ class FineTuneArgs:
                 raise ValidationError(f"{name} must be a positive int, got {v!r}")
         if self.batch_size < 4 and self.loss == "contrastive":
             raise ValidationError("the contrastive loss needs batch_size >= 4")
+        if isinstance(self.lora_rank, bool) or not isinstance(self.lora_rank, int) \
+                or self.lora_rank < 0:
+            raise ValidationError(
+                f"lora_rank must be an int >= 0 (0: no LoRA), got {self.lora_rank!r}")
+        if not self.lora_alpha > 0:
+            raise ValidationError(f"lora_alpha must be > 0, got {self.lora_alpha!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -446,14 +463,109 @@ def _best_f1_threshold(P: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
 
 def _trainable_copy(base_model: Any, args: FineTuneArgs, device: str) -> Any:
     """A copy of ``base_model`` on ``device`` in training mode (the token embeddings
-    frozen when ``args.freeze_embeddings``); the original is left untouched."""
+    frozen when ``args.freeze_embeddings``; with ``args.lora_rank``, every weight frozen
+    and LoRA updates added); the original is left untouched."""
     import copy
 
     model = copy.deepcopy(base_model).to(device)
     model.train()
-    if args.freeze_embeddings:
+    if args.lora_rank:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        _add_lora(model, args.lora_rank, args.lora_alpha)
+    elif args.freeze_embeddings:
         for p in model.get_input_embeddings().parameters():
             p.requires_grad_(False)
+    return model
+
+
+def _lora_targets(model: Any) -> list[tuple[str, Any]]:
+    """The linear layers of the transformer blocks (attention and feed-forward), by name;
+    embeddings, pooler and heads are left out."""
+    import torch
+
+    blocks = getattr(model, "encoder", model)
+    prefix = "encoder." if blocks is not model else ""
+    return [(prefix + name, mod) for name, mod in blocks.named_modules()
+            if isinstance(mod, torch.nn.Linear)]
+
+
+def _add_lora(model: Any, rank: int, alpha: float) -> None:
+    """Add a trainable rank-``rank`` update to each target layer's weight (a torch
+    parametrisation: ``W + (alpha / rank) * B @ A``; ``B`` starts at zero, so the model
+    starts as it was)."""
+    import torch
+    from torch.nn.utils import parametrize
+
+    class LoRA(torch.nn.Module):
+        def __init__(self, out_features: int, in_features: int, like: Any) -> None:
+            super().__init__()
+            self.scale = alpha / rank
+            a = torch.empty(rank, in_features, dtype=like.dtype, device=like.device)
+            torch.nn.init.kaiming_uniform_(a, a=math.sqrt(5))
+            self.A = torch.nn.Parameter(a)
+            self.B = torch.nn.Parameter(torch.zeros(out_features, rank, dtype=like.dtype,
+                                                    device=like.device))
+
+        def forward(self, weight: Any) -> Any:
+            return weight + (self.B @ self.A) * self.scale
+
+    targets = _lora_targets(model)
+    if not targets:
+        raise EncoderError("LoRA found no linear layers in this model's transformer blocks")
+    for _, mod in targets:
+        parametrize.register_parametrization(
+            mod, "weight", LoRA(mod.weight.shape[0], mod.weight.shape[1], mod.weight))
+
+
+def _merge_lora(model: Any) -> dict[str, np.ndarray] | None:
+    """Merge the LoRA updates into the weights (plain linear layers again) and return them
+    as arrays (``"<layer>.lora_A"``, ``"<layer>.lora_B"``, scale folded into ``B``);
+    ``None`` when the model has none."""
+    from torch.nn.utils import parametrize
+
+    out: dict[str, np.ndarray] = {}
+    for name, mod in _lora_targets(model):
+        if not parametrize.is_parametrized(mod, "weight"):
+            continue
+        lora = mod.parametrizations.weight[0]
+        out[f"{name}.lora_A"] = lora.A.detach().float().cpu().numpy()
+        out[f"{name}.lora_B"] = (lora.B.detach().float() * lora.scale).cpu().numpy()
+        parametrize.remove_parametrizations(mod, "weight", leave_parametrized=True)
+    return out or None
+
+
+def apply_lora(model: Any, arrays: Mapping[str, np.ndarray]) -> Any:
+    """Add saved LoRA updates (from a model fine-tuned with ``lora_rank``) to ``model``'s
+    weights in place, and return it.
+
+    Raises:
+        ModelFolderError: an update names a layer the model lacks, or its shape does not
+            fit (the arrays come from another base model).
+    """
+    import torch
+
+    from csdialog.errors import ModelFolderError
+
+    layers = dict(_lora_targets(model))
+    names = sorted({k.rsplit(".lora_", 1)[0] for k in arrays if ".lora_" in k})
+    if not names:
+        raise ModelFolderError("no LoRA arrays (names ending in .lora_A / .lora_B) given")
+    with torch.no_grad():
+        for name in names:
+            mod = layers.get(name)
+            a, b = arrays.get(f"{name}.lora_A"), arrays.get(f"{name}.lora_B")
+            if mod is None or a is None or b is None:
+                raise ModelFolderError(
+                    f"LoRA update {name!r} does not fit this model (missing layer or half of "
+                    f"the update); were the arrays trained on another base model?")
+            delta = torch.as_tensor(np.asarray(b) @ np.asarray(a), dtype=mod.weight.dtype,
+                                    device=mod.weight.device)
+            if delta.shape != mod.weight.shape:
+                raise ModelFolderError(
+                    f"LoRA update {name!r} has shape {tuple(delta.shape)}, the layer "
+                    f"{tuple(mod.weight.shape)}; the arrays come from another base model")
+            mod.weight.add_(delta)
     return model
 
 
@@ -671,6 +783,7 @@ def finetune_encoder(
                         has_validation=validation is not None,
                         score_name="val_micro_f1" if multi else "val_accuracy", desc="fine-tuning")
     model.eval()
+    lora = _merge_lora(model)
     for p in model.parameters():
         p.requires_grad_(False)
     new = HuggingFaceEncoder(
@@ -679,6 +792,7 @@ def finetune_encoder(
         name=name or f"{encoder.name}-ft",
     )
     new._model, new._tokenizer, new._dim = model, tokenizer, int(model.config.hidden_size)
+    new.lora = lora
     return new, log
 
 
@@ -695,6 +809,7 @@ class CrossEncoderParts:
     bias: float
     device: str
     name: str
+    lora: dict[str, np.ndarray] | None = None
 
     def logits(self, firsts: Sequence[str], seconds: Sequence[str], *,
                batch_size: int = 32) -> np.ndarray:
@@ -824,9 +939,10 @@ def finetune_cross_encoder(
                         has_validation=validation is not None, score_name="val_auc",
                         desc="cross-encoder")
     model.eval()
+    lora = _merge_lora(model)
     for p in model.parameters():
         p.requires_grad_(False)
-    return parts(), log
+    return dataclasses.replace(parts(), lora=lora), log
 
 
 def save_encoder_folder(encoder: Any, folder: str | os.PathLike[str]) -> Path:

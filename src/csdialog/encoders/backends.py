@@ -172,6 +172,8 @@ class HuggingFaceEncoder(BatchedEncoder):
         self._tokenizer: Any = None
         self._dim: int | None = None
         self._ids: dict[str, list[int]] = {}
+        #: the LoRA updates merged into the weights, when fine-tuned with ``lora_rank``
+        self.lora: dict[str, np.ndarray] | None = None
 
     def _load_config_and_tokenizer(self) -> Any:
         transformers = require("transformers", "HuggingFaceEncoder")
