@@ -130,7 +130,8 @@ POLICY_REPLIES: dict[str, list[str]] = {
         "We're sorry you had a less than perfect experience, and we wish you a great day.",
         "The early termination fee is part of the contract you signed.",
         "Try refreshing the page a few times; it usually sorts itself out.",
-        "Price protection only applies to identical items from the same seller, so this order doesn't qualify.",
+        "Price protection only applies to identical items from the same seller, so this order "
+        "doesn't qualify.",
         "I can log a ticket, but you'll have to chase the repair centre yourself.",
         "Our technicians are fully booked, so please call back next week to schedule a visit.",
         "Coverage starts from the date in our system, so earlier incidents aren't included.",
@@ -212,26 +213,31 @@ FIX_REPLIES: dict[str, list[str]] = {
     ],
     "en": [
         "I've issued a full refund of $64.99 to your card; it should show within 3 business days.",
-        "We sent the wrong item, so the correct one shipped today with tracking emailed to you. No need to return the other.",
+        "We sent the wrong item, so the correct one shipped today with tracking emailed to you. No "
+        "need to return the other.",
         "I've contacted the local depot and your parcel will be delivered before 6 pm today.",
         "The delay was on us, so I've refunded the whole order and added a $15 credit.",
         "I found the overcharge on your data plan and $38 has been credited back to your account.",
-        "Even though it's past the return window, I've approved the return and we'll cover shipping.",
+        "Even though it's past the return window, I've approved the return and we'll cover "
+        "shipping.",
         "A technician is booked for tomorrow between 9 and 11 am, and the call-out fee is waived.",
         "I've moved you to the 8 pm flight tonight at no extra charge.",
         "I've upgraded you to a sea-view room at no cost; the front desk has been notified.",
         "It was a server-side bug, now fixed, and I've added 7 free days to your subscription.",
         "Your claim has been approved and $4,800 will be paid into your account within 3 days.",
-        "The meter was misread, so I've recalculated the bill and the $126 difference is credited to next month.",
+        "The meter was misread, so I've recalculated the bill and the $126 difference is credited "
+        "to next month.",
         "The hold on your account has been lifted and you can make transfers right away.",
-        "A replacement unit arrives tomorrow, and the driver will collect the faulty one at the same time.",
+        "A replacement unit arrives tomorrow, and the driver will collect the faulty one at the "
+        "same time.",
         "I've waived the late fee this time and your updated statement is already available.",
         "We're remaking the spilled order now; it'll be with you in 20 minutes, free of charge.",
         "I escalated it and the refund has just been processed, so you should see it shortly.",
         "My supervisor has approved a free replacement, which ships today.",
         "Your bag has been located and will be delivered to your hotel tonight.",
         "I've refunded the $52 price difference to your original payment method.",
-        "I've switched your plan remotely, so no store visit is needed; it takes effect at midnight.",
+        "I've switched your plan remotely, so no store visit is needed; it takes effect at "
+        "midnight.",
         "A broadband engineer will visit this afternoon at 2 pm and will call ahead.",
         "I've booked a free pickup for tomorrow morning, and we'll cover the return postage.",
         "That was a duplicate charge, and the $199 has been reversed to your card.",
@@ -249,9 +255,11 @@ FIX_REPLIES: dict[str, list[str]] = {
         "We've confirmed it was our error, and $200 compensation is now in your account balance.",
         "The incorrect charge has been corrected and your statement will update this afternoon.",
         "Your exchange is out for next-day delivery; the tracking number is in your order details.",
-        "I've updated the address, so the parcel will go straight to your new place at no extra cost.",
+        "I've updated the address, so the parcel will go straight to your new place at no extra "
+        "cost.",
         "Our tech team restored your data remotely, and everything should be back now.",
-        "We'll replace the faulty water meter free tomorrow morning and bill this period on average usage.",
+        "We'll replace the faulty water meter free tomorrow morning and bill this period on "
+        "average usage.",
         "I've filed the delay compensation for you, and $300 will arrive within 5 business days.",
         "I've sent you a new discount code and confirmed it works on your cart.",
         "I've refunded the broken plates in full, and there's no need to send them back.",

@@ -371,8 +371,7 @@ def test_cross_encoder_with_lora_learns_and_rebuilds_from_the_base(
     from sklearn.metrics import roc_auc_score
 
     from csdialog.encoders import HuggingFaceEncoder
-    from csdialog.training import (CrossEncoderParts, FineTuneArgs, apply_lora,
-                                   finetune_cross_encoder)
+    from csdialog.training import CrossEncoderParts, FineTuneArgs, apply_lora, finetune_cross_encoder
 
     enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch", name="tiny")
     base = {k: v.clone() for k, v in enc._load_torch().state_dict().items()}

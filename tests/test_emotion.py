@@ -212,3 +212,46 @@ def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
     with pytest.raises(ValidationError, match="at least 40"):
         EmotionClassifier(enc, window=2, sarcasm_finetune=args).fit(
             [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items[:20], sarcasm_y=ys[:20])
+
+
+def test_cross_encoder_gate_flags_irony_without_warm_words() -> None:
+    """With the cross-encoder gate, a turn without warm words is flagged when the
+    cross-encoder calls it sarcastic; the cross-encoder reads only warm turns and turns
+    the head finds suspect (prefilter), and other turns keep the head's probability."""
+    clf = _fit(window=2)
+
+    class Fake:
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def proba(self, items: list[ContextualText]) -> np.ndarray:
+            self.seen += [it.text for it in items]
+            return np.array([1.0 if "policy" in it.text else 0.0 for it in items])
+
+    ctx = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
+    items = [ContextualText("what a wonderful policy", ctx),  # irony in the content
+             ContextualText("thanks a lot", ctx)]             # warm words
+    S, _, P_surf = clf._sarcasm_features(items)
+    head = clf.sarcasm_head_.proba(S)[:, 1]  # type: ignore[union-attr]
+    pos, neg = clf._polarity_masks()
+    warm = P_surf[:, pos].sum(axis=1)
+    fake = Fake()
+    clf.sarcasm_cross_, clf.sarcasm_threshold_ = fake, 0.4  # type: ignore[assignment]
+    clf.sarcasm_cross_gate_ = False
+    p, flags = clf._sarcastic(items, S, P_surf)
+    is_warm = (warm >= clf.sarcasm_min_surface_) & (warm > P_surf[:, neg].sum(axis=1))
+    assert fake.seen == [it.text for it, w in zip(items, is_warm, strict=True) if w]
+    assert not (flags & ~is_warm).any()  # without the gate, only warm turns are flagged
+    assert is_warm.tolist() == [False, True] and flags.tolist() == [False, True]
+    fake.seen.clear()
+    clf.sarcasm_cross_gate_ = True
+    p, flags = clf._sarcastic(items, S, P_surf)
+    read = is_warm | (head >= 0.2)
+    assert fake.seen == [it.text for it, r in zip(items, read, strict=True) if r]
+    for i in range(2):
+        c = (1.0 if "policy" in items[i].text else 0.0) if read[i] else None
+        expected = head[i] if c is None else 0.5 * head[i] + 0.5 * c
+        assert p[i] == pytest.approx(expected)
+        assert flags[i] == (expected >= 0.4 and (is_warm[i] or (c is not None and c >= 0.5)))
+    assert flags.tolist() == [True, True]  # the ironic turn now passes through the gate
+    assert [q.sarcastic for q in clf.classify(items)] == flags.tolist()

@@ -437,6 +437,31 @@ def test_finetuning_starts_from_an_onnx_backed_encoder(tmp_path: Path, tiny_bert
                                   [0, 0, 1, 1] * 2, args=FineTuneArgs(epochs=1, batch_size=8))
     assert tuned.backend == "torch" and len(log.epochs) == 1
     assert tuned.encode(["hello"]).shape == (1, 32)
+    assert tuned.lora is None  # trained every weight
+
+
+def test_lora_finetuning_changes_only_the_transformer_blocks(tmp_path: Path,
+                                                             tiny_bert: TinyBert) -> None:
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import FineTuneArgs, apply_lora, finetune_encoder
+
+    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m", safe=True), backend="torch")
+    base = {k: v.clone() for k, v in enc._load_torch().state_dict().items()}
+    tuned, _ = finetune_encoder(enc, ["hello", "hello world", "快递", "快递到"] * 2,
+                                [0, 0, 1, 1] * 2,
+                                args=FineTuneArgs(epochs=2, batch_size=8, learning_rate=1e-2,
+                                                  lora_rank=2))
+    assert tuned.lora is not None and len(tuned.lora) % 2 == 0
+    state = tuned._model.state_dict()
+    changed = sorted(k for k in base if not np.allclose(base[k].numpy(), state[k].numpy()))
+    assert changed and all(k.startswith("encoder.") and k.endswith(".weight") for k in changed)
+    assert len(changed) == len(tuned.lora) // 2  # one merged update per adapted layer
+    rebuilt = HuggingFaceEncoder(tiny_bert(tmp_path / "m2", safe=True), backend="torch")
+    model = rebuilt._load_torch()
+    model.load_state_dict(base)
+    apply_lora(model, tuned.lora)
+    np.testing.assert_allclose(rebuilt.encode(["hello world"]), tuned.encode(["hello world"]),
+                               atol=1e-5)
 
 
 

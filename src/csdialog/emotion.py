@@ -364,6 +364,10 @@ class EmotionClassifier(ParamsMixin):
             its context together (LoRA, so only small update arrays are saved). The
             sarcasm score is then the mean of the head's and the cross-encoder's
             probabilities. Needs a transformer encoder (``"e5-small"`` is one).
+        sarcasm_cross_gate: with a sarcasm cross-encoder, also flag turns without warm
+            words when the cross-encoder alone calls them sarcastic (irony carried by the
+            content). More sarcasm caught, but plain complaints and impatient turns get
+            flagged too (see docs/emotion.md); off by default.
 
     Attributes (after ``fit``):
         emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
@@ -390,6 +394,7 @@ class EmotionClassifier(ParamsMixin):
         roles: Sequence[str] | None = ("customer", "agent"),
         random_state: int = 0,
         sarcasm_finetune: FineTuneArgs | None = None,
+        sarcasm_cross_gate: bool = False,
     ) -> None:
         self.encoder = encoder
         self.window = window
@@ -401,10 +406,12 @@ class EmotionClassifier(ParamsMixin):
         self.roles = roles
         self.random_state = random_state
         self.sarcasm_finetune = sarcasm_finetune
+        self.sarcasm_cross_gate = sarcasm_cross_gate
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
-        "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune")
+        "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune",
+        "sarcasm_cross_gate")
 
 
     # ------------------------------------------------------------------ fit
@@ -461,7 +468,7 @@ class EmotionClassifier(ParamsMixin):
             self.sarcasm_threshold)
         self.resolution_ = self._embed_prototypes()
         self.sarcasm_min_surface_ = _MIN_SURFACE
-        self.sarcasm_cross_gate_ = self.sarcasm_finetune is not None
+        self.sarcasm_cross_gate_ = bool(self.sarcasm_cross_gate)
         if sarcasm_X is not None:
             s_y = None if sarcasm_y is None else [
                 "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
@@ -770,7 +777,8 @@ class EmotionClassifier(ParamsMixin):
                 arrays, temperature=float(config["sarcasm_temperature"]), multi_label=False,
                 prefix="sarcasm") if config["has_sarcasm"] else None)
             self.sarcasm_cross_ = None
-            self.sarcasm_cross_gate_ = bool(config.get("sarcasm_cross_gate", False))
+            self.sarcasm_cross_gate_ = bool(config.get("sarcasm_cross_gate",
+                                                       self.sarcasm_cross_gate))
             if config.get("sarcasm_cross") is not None:
                 self.sarcasm_cross_ = _SarcasmCrossEncoder.load(
                     self.emotion_.encoder_, config["sarcasm_cross"], arrays, path)
