@@ -346,5 +346,3 @@ def test_pipeline_and_cli_judge_replies_with_a_trained_scorer(tmp_path: Path) ->
     assert len(pd.read_csv(out / "answer_checks.csv")) == len(base)
     res = _analyze(str(SAMPLE), "--out", str(out), "--encoder", "hashing", "--answer-scorer", str(tmp_path))
     assert res.exit_code != 0 and "no config.json" in res.output  # type: ignore[attr-defined]
-    res = _analyze(str(SAMPLE), "--engine", "ray", "--answer-scorer", str(folder))
-    assert res.exit_code != 0 and "--answer-scorer is for the local engine" in res.output  # type: ignore[attr-defined]

@@ -207,3 +207,29 @@ def test_cli_analyze_with_engine_ray(tmp_path: Path) -> None:
     assert summary["mode"] == "ray" and summary["dialogues"] == 77
     bad = CliRunner().invoke(app, ["analyze", str(SAMPLE), "--engine", "spark"])
     assert bad.exit_code == 2 and "--engine" in bad.output
+
+
+def test_a_trained_answer_scorer_travels_to_the_workers(tmp_path: Path) -> None:
+    """analyze(spec with answer_scorer=folder) ships the folder and judges replies with it,
+    as the in-process pipeline does."""
+    from csdialog.answers import PairClassifierScorer
+
+    folder = PairClassifierScorer(HashingEncoder(dim=256)).fit(
+        ["多少钱?", "多少钱?", "几点到?", "几点到?"] * 3, ["一共99元", "您好", "下午3点到", "亲亲"] * 3,
+        [True, False, True, False] * 3).save_pretrained(tmp_path / "scorer")
+    steps = ("answers",)
+    whole = Pipeline(steps, encoder=HashingEncoder(dim=256), answer_logics=LOGICS,
+                     answer_scorer=folder).run(SAMPLE)
+    spec = PipelineSpec(steps=steps, encoder="hashing", encoder_kwargs={"dim": 256},
+                        answer_logics=str(LOGICS), answer_scorer=str(folder))
+    assert PipelineSpec.from_dict(spec.to_dict()) == spec
+    res = analyze(SAMPLE, spec, batch_size=20, **POOL)
+    mine, theirs = res.to_frame("answers"), whole.to_frame("answers")
+    assert _plain(mine, list(theirs.columns)) == _plain(theirs, list(theirs.columns))
+    plain = Pipeline(steps, encoder=HashingEncoder(dim=256), answer_logics=LOGICS).run(SAMPLE)
+    assert not plain.to_frame("answers").score.equals(theirs.score)  # the scorer mattered
+    out = tmp_path / "cli"
+    cli = CliRunner().invoke(app, ["analyze", str(SAMPLE), "--out", str(out), "--engine", "ray",
+                                   "--encoder", "hashing", "--steps", "answers", "--logics", str(LOGICS),
+                                   "--answer-scorer", str(folder), "-q"])
+    assert cli.exit_code == 0, cli.output

@@ -320,14 +320,12 @@ def analyze(
         typer.echo(f"note: the shipped emotion model needs e5-small; with --encoder {encoder} the "
                    "emotion step is skipped (pass --emotion-model <folder> trained on it)", err=True)
     if engine == "ray":
-        if answer_scorer is not None:
-            _fail("--answer-scorer is for the local engine (the Ray workers judge replies with the "
-                  "shipped SimilarityScorer); drop --engine ray or --answer-scorer")
         if stream:
             _fail("--stream is for the local engine; --engine ray streams the input through the "
                   "cluster already")
         _analyze_on_ray(chats, out, ray_address=ray_address, steps=step_list, encoder=encoder,
-                        emotion_model=emotion_model, intent_model=intent_model, logics=logics,
+                        emotion_model=emotion_model, intent_model=intent_model,
+                        answer_scorer=answer_scorer, logics=logics,
                         rules=rules, repeat=repeat, columns=_columns(column), encoding=encoding,
                         min_cluster_size=min_cluster_size, top=top, max_turn_chars=max_turn_chars,
                         report=report, redact=redact, patterns=patterns)
@@ -393,7 +391,8 @@ def analyze(
 
 def _analyze_on_ray(
     chats: Path, out: Path, *, ray_address: str | None, steps: list[str] | None, encoder: str,
-    emotion_model: str, intent_model: Path | None, logics: Path | None, rules: Path | None,
+    emotion_model: str, intent_model: Path | None, answer_scorer: Path | None,
+    logics: Path | None, rules: Path | None,
     repeat: list[str] | None, columns: dict[str, str] | None, encoding: str, min_cluster_size: int,
     top: int, max_turn_chars: int, report: bool, redact: bool, patterns: dict[str, str] | None,
 ) -> None:
@@ -408,6 +407,7 @@ def _analyze_on_ray(
         spec = PipelineSpec(
             steps=tuple(steps) if steps is not None else None, encoder=encoder,
             emotion_model=emotion_model, intent_model=str(intent_model) if intent_model else None,
+            answer_scorer=str(answer_scorer) if answer_scorer else None,
             answer_logics=str(logics) if logics else None, inspection_rules=str(rules) if rules else None,
             repeat_rules=tuple(repeat or ("3/1d", "3/3d")), min_cluster_size=min_cluster_size, top=top,
             max_turn_chars=max_turn_chars, columns=columns)

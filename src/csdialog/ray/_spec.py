@@ -113,6 +113,8 @@ class PipelineSpec:
             ``"st:<model>"``...). Custom encoders must be registered in the workers too.
         encoder_kwargs: passed to the encoder's factory, e.g. ``{"dim": 256}``.
         emotion_model, intent_model: folders (or ``"default"`` for the emotion model).
+        answer_scorer: a scorer folder (saved by ``PairClassifierScorer`` or
+            ``CrossEncoderScorer``) that judges the replies; default: the similarity scorer.
         answer_logics: a YAML / JSON file or a list of :class:`~csdialog.answers.AnswerLogic`.
         inspection_rules: a YAML / JSON file or a mapping (default: the shipped rules).
         repeat_rules: repeat-contact rules, e.g. ``("3/1d", "3/3d")``.
@@ -136,6 +138,7 @@ class PipelineSpec:
     encoder_kwargs: Mapping[str, Any] = field(default_factory=dict)
     emotion_model: str = "default"
     intent_model: str | None = None
+    answer_scorer: str | None = None
     answer_logics: str | tuple[AnswerLogic, ...] | None = None
     inspection_rules: str | Mapping[str, Any] | None = None
     repeat_rules: tuple[Any, ...] = ("3/1d", "3/3d")
@@ -157,7 +160,8 @@ class PipelineSpec:
             unknown = [s for s in self.steps if s not in STEPS]
             if unknown:
                 raise ValidationError(f"unknown step(s) {unknown}; choose from {list(STEPS)}")
-        for name in ("emotion_model", "intent_model", "answer_logics", "inspection_rules"):
+        for name in ("emotion_model", "intent_model", "answer_scorer", "answer_logics",
+                     "inspection_rules"):
             value = getattr(self, name)
             if isinstance(value, os.PathLike):
                 object.__setattr__(self, name, os.fspath(value))
@@ -204,6 +208,7 @@ class PipelineSpec:
             "steps": list(self.steps) if self.steps is not None else None,
             "encoder": self.encoder, "encoder_kwargs": _plain(dict(self.encoder_kwargs)),
             "emotion_model": self.emotion_model, "intent_model": self.intent_model,
+            "answer_scorer": self.answer_scorer,
             "answer_logics": [lg.to_dict() for lg in self.logics()] if self.answer_logics else None,
             "inspection_rules": _plain(self.rules()) if self.inspection_rules is not None else None,
             "repeat_rules": [[r.count, r.days] for r in map(RepeatRule.parse, self.repeat_rules)],
@@ -246,6 +251,7 @@ class PipelineSpec:
     def pipeline(
         self, *, emotion_model: str | os.PathLike[str] | None = None,
         intent_model: str | os.PathLike[str] | None = None,
+        answer_scorer: str | os.PathLike[str] | None = None,
     ) -> Pipeline:
         """Build the :class:`~csdialog.pipeline.Pipeline` in this process (optionally with
         model folders unpacked somewhere else than the paths in the spec)."""
@@ -256,6 +262,7 @@ class PipelineSpec:
             self.steps, encoder=get_encoder(self.encoder, **dict(self.encoder_kwargs)),
             emotion_model=emotion_model if emotion_model is not None else self.emotion_model,
             intent_model=intent_model if intent_model is not None else self.intent_model,
+            answer_scorer=answer_scorer if answer_scorer is not None else self.answer_scorer,
             answer_logics=self.logics(), mine_logics=False, inspection_rules=self.rules(),
             repeat_rules=self.repeat_rules, min_cluster_size=self.min_cluster_size, top=self.top,
             max_turn_chars=self.max_turn_chars,
@@ -276,4 +283,7 @@ def shipped_folders(
         out["emotion_model"] = PackedFolder.pack(spec.emotion_model)
     if spec.intent_model is not None:
         out["intent_model"] = PackedFolder.pack(spec.intent_model)
+    uses_answers = spec.steps is None or "answers" in spec.steps
+    if uses_answers and spec.answer_scorer is not None:
+        out["answer_scorer"] = PackedFolder.pack(spec.answer_scorer)
     return out

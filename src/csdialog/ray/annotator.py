@@ -241,7 +241,8 @@ class DialogueAnnotator:
         self._tmp = tempfile.TemporaryDirectory(prefix="csdialog-models-") if folders else None
         local = {k: f.unpack(Path(self._tmp.name) / k) for k, f in folders.items()} if self._tmp else {}
         self.pipe = self.spec.pipeline(emotion_model=local.get("emotion_model"),
-                                       intent_model=local.get("intent_model"))
+                                       intent_model=local.get("intent_model"),
+                                       answer_scorer=local.get("answer_scorer"))
         self.pipe.encoder.max_entries = cache_entries
         self.reader = RowReader(self.spec.columns, source=source)
         self.emo, self.intent = self.pipe._models()
@@ -252,7 +253,8 @@ class DialogueAnnotator:
 
             self.clusterer = ViewpointClusterer.from_pretrained(folder, encoder=self.pipe.encoder)
         self.matcher = (AnswerLogicMatcher(self.pipe.logics, clusterer=self.clusterer,
-                                           encoder=self.pipe.encoder)
+                                           encoder=self.pipe.encoder,
+                                           scorer=self.pipe.answer_scorer or "similarity")
                         if "answers" in self.pipe.steps else None)
 
     # ------------------------------------------------------------------ annotating
