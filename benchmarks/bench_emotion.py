@@ -93,7 +93,7 @@ def _head_only(clf: Any) -> Any:
     import copy
 
     head = copy.copy(clf)
-    head.sarcasm_cross_, head.sarcasm_cross_gate_ = None, False
+    head.sarcasm_cross_, head.sarcasm_cross_gate = None, False
     return head
 
 
@@ -102,7 +102,7 @@ def _with_gate(clf: Any) -> Any:
     import copy
 
     gated = copy.copy(clf)
-    gated.sarcasm_cross_gate = gated.sarcasm_cross_gate_ = True
+    gated.sarcasm_cross_gate = True
     return gated
 
 

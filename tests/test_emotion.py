@@ -237,14 +237,14 @@ def test_cross_encoder_gate_flags_irony_without_warm_words() -> None:
     warm = P_surf[:, pos].sum(axis=1)
     fake = Fake()
     clf.sarcasm_cross_, clf.sarcasm_threshold_ = fake, 0.4  # type: ignore[assignment]
-    clf.sarcasm_cross_gate_ = False
+    clf.sarcasm_cross_gate = False
     p, flags = clf._sarcastic(items, S, P_surf)
     is_warm = (warm >= clf.sarcasm_min_surface_) & (warm > P_surf[:, neg].sum(axis=1))
     assert fake.seen == [it.text for it, w in zip(items, is_warm, strict=True) if w]
     assert not (flags & ~is_warm).any()  # without the gate, only warm turns are flagged
     assert is_warm.tolist() == [False, True] and flags.tolist() == [False, True]
     fake.seen.clear()
-    clf.sarcasm_cross_gate_ = True
+    clf.sarcasm_cross_gate = True
     p, flags = clf._sarcastic(items, S, P_surf)
     read = is_warm | (head >= 0.2)
     assert fake.seen == [it.text for it, r in zip(items, read, strict=True) if r]

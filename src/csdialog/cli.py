@@ -488,9 +488,9 @@ def train_emotion(
         help="Column of the --sarcasm table with the previous turns, one per line.")] = "context",
     sarcasm_lora: Annotated[int, typer.Option(
         help="LoRA rank of a sarcasm cross-encoder that reads the turn and its context "
-             "together (0: the sarcasm head alone; the shipped model uses 8). Needs a "
-             "transformer encoder; on 2 CPU cores about 7 minutes per epoch per 5,000 "
-             "sarcasm rows.")] = 0,
+             "together (0: the sarcasm head alone, as in the shipped model; 8 was measured, "
+             "see docs/emotion.md). Needs a transformer encoder; on 2 CPU cores about 8 "
+             "minutes per epoch per 5,600 sarcasm rows.")] = 0,
     sarcasm_epochs: Annotated[int, typer.Option(
         help="Epochs of the sarcasm cross-encoder (the best on held-out rows is kept).")] = 3,
     validation: Annotated[Path | None, typer.Option(help="Held-out emotion-labelled turns.")] = None,

@@ -224,6 +224,11 @@ def _bool_labels(y: Sequence[Any]) -> np.ndarray:
     return out
 
 
+def _mix(head: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """The sarcasm score of a model with a cross-encoder: the weighted mean of the head's
+    and the cross-encoder's probabilities."""
+    return (1.0 - _CROSS_WEIGHT) * head + _CROSS_WEIGHT * cross
+
 
 def _pair_texts(item: ContextualText, window: int) -> tuple[str, str]:
     """The sarcasm cross-encoder's input: the turn with its role, and the context turns
@@ -375,9 +380,6 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_cross_: the sarcasm cross-encoder or ``None``.
         sarcasm_threshold_: the decision threshold.
         sarcasm_min_surface_: positive surface mass a turn needs to be flagged sarcastic.
-        sarcasm_cross_gate_: with a sarcasm cross-encoder, a turn without warm words is
-            flagged too when the cross-encoder alone calls it sarcastic (irony in the
-            content) and the mixed probability passes the threshold.
         classes_: the emotion keys learned.
     """
 
@@ -468,7 +470,6 @@ class EmotionClassifier(ParamsMixin):
             self.sarcasm_threshold)
         self.resolution_ = self._embed_prototypes()
         self.sarcasm_min_surface_ = _MIN_SURFACE
-        self.sarcasm_cross_gate_ = bool(self.sarcasm_cross_gate)
         if sarcasm_X is not None:
             s_y = None if sarcasm_y is None else [
                 "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
@@ -584,7 +585,7 @@ class EmotionClassifier(ParamsMixin):
                 if self.calibrate:
                     cross.temperature = fit_temperature(cross.logits(held_items)[:, None],
                                                         y[held][:, None], multi_label=True)
-                p = (1.0 - _CROSS_WEIGHT) * p + _CROSS_WEIGHT * cross.proba(held_items)
+                p = _mix(p, cross.proba(held_items))
                 self.sarcasm_cross_ = cross
             if self.sarcasm_threshold == "auto":
                 best = (-1.0, 0.5)
@@ -602,20 +603,22 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_head_ = head
 
     def _sarcasm_scores(self, items: Sequence[ContextualText], S: np.ndarray,
-                        only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+                        only: np.ndarray | None = None, head: np.ndarray | None = None,
+                        ) -> tuple[np.ndarray, np.ndarray | None]:
         """(the sarcasm probability, the cross-encoder's own probability or ``None``). The
-        first is the head's, mixed with the cross-encoder's when the model has one; with
-        ``only``, the cross-encoder reads those rows, the others keep the head's
-        probability (and NaN as the cross-encoder's)."""
+        first is the head's (``head`` when already computed), mixed with the
+        cross-encoder's when the model has one; with ``only``, the cross-encoder reads
+        those rows, the others keep the head's probability (and NaN as the
+        cross-encoder's)."""
         assert self.sarcasm_head_ is not None
-        p = self.sarcasm_head_.proba(S)[:, 1]
+        p = (self.sarcasm_head_.proba(S)[:, 1] if head is None else head).copy()
         if self.sarcasm_cross_ is None:
             return p, None
         cross = np.full(len(items), np.nan)
         rows = np.arange(len(items)) if only is None else np.flatnonzero(only)
         if len(rows):
             cross[rows] = self.sarcasm_cross_.proba([items[int(i)] for i in rows])
-            p[rows] = (1.0 - _CROSS_WEIGHT) * p[rows] + _CROSS_WEIGHT * cross[rows]
+            p[rows] = _mix(p[rows], cross[rows])
         return p, cross
 
     def _sarcastic(self, items: Sequence[ContextualText], S: np.ndarray,
@@ -623,20 +626,21 @@ class EmotionClassifier(ParamsMixin):
         """(sarcasm probabilities, flags). A turn is flagged when its probability passes
         the threshold and its surface is warm (positive mass at least
         ``sarcasm_min_surface_`` and above the negative mass), or, with
-        ``sarcasm_cross_gate_``, when the cross-encoder alone also calls it sarcastic
+        ``sarcasm_cross_gate``, when the cross-encoder alone also calls it sarcastic
         (irony carried by the content, without warm words)."""
         pos, neg = self._polarity_masks()
         warm_mass = P_surf[:, pos].sum(axis=1)
         warm = (warm_mass >= self.sarcasm_min_surface_) & (warm_mass > P_surf[:, neg].sum(axis=1))
-        head = self.sarcasm_head_.proba(S)[:, 1] if self.sarcasm_head_ is not None else None
-        if self.sarcasm_cross_ is not None and self.sarcasm_cross_gate_:
+        assert self.sarcasm_head_ is not None
+        head = self.sarcasm_head_.proba(S)[:, 1]
+        if self.sarcasm_cross_ is not None and self.sarcasm_cross_gate:
             # the cross-encoder reads warm turns and those the head finds at all suspect
-            only = warm | (np.asarray(head) >= _CROSS_PREFILTER)
+            only = warm | (head >= _CROSS_PREFILTER)
         else:  # no other turn can be flagged
             only = warm
-        p, cross = self._sarcasm_scores(items, S, only=only)
+        p, cross = self._sarcasm_scores(items, S, only=only, head=head)
         gate = warm.copy()
-        if cross is not None and self.sarcasm_cross_gate_:
+        if cross is not None and self.sarcasm_cross_gate:
             gate |= np.nan_to_num(cross, nan=0.0) >= 0.5
         meant = any(str(c) in _MEANT for c in self.classes_)
         return p, (p >= self.sarcasm_threshold_) & gate & meant
@@ -747,7 +751,6 @@ class EmotionClassifier(ParamsMixin):
             "sarcasm_temperature": (self.sarcasm_head_.temperature
                                     if self.sarcasm_head_ is not None else 1.0),
             "sarcasm_cross": None if cross is None else cross.config(),
-            "sarcasm_cross_gate": self.sarcasm_cross_gate_,
             "card": dict(card or {}),
         })
         return path
@@ -777,8 +780,6 @@ class EmotionClassifier(ParamsMixin):
                 arrays, temperature=float(config["sarcasm_temperature"]), multi_label=False,
                 prefix="sarcasm") if config["has_sarcasm"] else None)
             self.sarcasm_cross_ = None
-            self.sarcasm_cross_gate_ = bool(config.get("sarcasm_cross_gate",
-                                                       self.sarcasm_cross_gate))
             if config.get("sarcasm_cross") is not None:
                 self.sarcasm_cross_ = _SarcasmCrossEncoder.load(
                     self.emotion_.encoder_, config["sarcasm_cross"], arrays, path)

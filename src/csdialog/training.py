@@ -43,6 +43,7 @@ __all__ = [
     "FineTuneArgs",
     "FineTuneLog",
     "LinearHead",
+    "apply_lora",
     "as_training_data",
     "finetune_cross_encoder",
     "finetune_encoder",
@@ -321,9 +322,9 @@ class FineTuneArgs:
             trains a rank-``r`` update ``B @ A`` of each linear layer of the transformer
             blocks instead (LoRA). The updates are merged into the weights after training
             and also returned on their own (``CrossEncoderParts.lora``, the fine-tuned
-            encoder's ``lora``): a few hundred KB that rebuild the model from its base
-            (:func:`apply_lora`). LoRA wants a higher
-            ``learning_rate`` (about 1e-4 to 5e-4).
+            encoder's ``lora``): for e5-small at rank 8, 0.66 M numbers (1.3 MB in
+            float16) that rebuild the model from its base (:func:`apply_lora`). LoRA
+            wants a higher ``learning_rate`` (about 1e-4 to 5e-4).
         lora_alpha: the updates are scaled by ``lora_alpha / lora_rank``.
         patience: stop when the validation score (accuracy; multi-label: micro-F1 at the
             best threshold) has not improved for this many epochs (needs validation
@@ -542,6 +543,15 @@ def apply_lora(model: Any, arrays: Mapping[str, np.ndarray]) -> Any:
     Raises:
         ModelFolderError: an update names a layer the model lacks, or its shape does not
             fit (the arrays come from another base model).
+
+    Example:
+        >>> import torch
+        >>> model = torch.nn.Sequential(torch.nn.Linear(4, 3))
+        >>> before = model[0].weight.detach().clone()
+        >>> arrays = {"0.lora_A": np.ones((2, 4), np.float32),   # rank 2
+        ...           "0.lora_B": np.full((3, 2), 0.5, np.float32)}
+        >>> float((apply_lora(model, arrays)[0].weight.detach() - before).mean())
+        1.0
     """
     import torch
 
