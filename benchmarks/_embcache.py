@@ -66,3 +66,34 @@ class DiskCachedEncoder:
                  vectors=np.stack([self._store[t] for t in texts]).astype(np.float32))
         os.replace(tmp, self.path)
         self._dirty = False
+
+
+def cached_encoder(spec: str, directory: str | os.PathLike[str] = DEFAULT_DIR, **kwargs: Any) -> Any:
+    """``DiskCachedEncoder(get_encoder(spec, **kwargs))``; a ``"concat:a+b"`` spec gets one
+    cache per part (so e5's vectors are shared with plain e5 runs), and ``.save()`` saves
+    them all. ``kwargs`` go to every part (e.g. ``batch_size``)."""
+    from csdialog.encoders import CONCAT_PREFIX, get_encoder
+
+    if not spec.startswith(CONCAT_PREFIX):
+        return DiskCachedEncoder(get_encoder(spec, **kwargs), directory)
+    parts = [DiskCachedEncoder(get_encoder(p, **kwargs), directory)
+             for p in spec[len(CONCAT_PREFIX):].split("+")]
+    return _CachedConcat(parts)
+
+
+class _CachedConcat:
+    """A ConcatEncoder over disk-cached parts, with ``save()``."""
+
+    def __init__(self, parts: list[DiskCachedEncoder]) -> None:
+        from csdialog.encoders import ConcatEncoder
+
+        self._parts = parts
+        self._concat = ConcatEncoder(parts)
+        self.name, self.dim = self._concat.name, self._concat.dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._concat.encode(texts)
+
+    def save(self) -> None:
+        for p in self._parts:
+            p.save()

@@ -49,16 +49,14 @@ def _cached(name: str, pretuned: str | None = None) -> Any:
     run only (a folder's name says nothing about the weights inside it)."""
     import tempfile
 
-    from _embcache import DiskCachedEncoder
+    from _embcache import DiskCachedEncoder, cached_encoder
 
-    from csdialog.encoders import get_encoder
     from csdialog.intent import IntentClassifier
 
     if pretuned:
         return DiskCachedEncoder(IntentClassifier.from_pretrained(pretuned).encoder_,
                                  directory=tempfile.mkdtemp(prefix="csdialog-emb-"))
-    return DiskCachedEncoder(get_encoder(name, batch_size=32) if name.startswith("e5") else
-                             get_encoder(name))
+    return cached_encoder(name, **({"batch_size": 32} if name.startswith("e5") else {}))
 
 
 def _scores(clf: Any, items: list[Any], labels: list[str], oos: str | None = None) -> dict[str, Any]:
@@ -111,6 +109,68 @@ def _speed(clf: Any, texts: list[str], encoder_name: str) -> float:
     return round(len(texts) / secs, 1)
 
 
+def _draw(train: list[Any], shots: int, seed: int) -> list[Any]:
+    """``shots`` examples per label, drawn with ``seed`` (seed 0 is the draw of the tables)."""
+    rng = random.Random(seed)
+    by: dict[str, list[Any]] = defaultdict(list)
+    for e in train:
+        by[e.label].append(e)
+    return [e for lab in sorted(by) for e in rng.sample(by[lab], shots)]
+
+
+def _draws(enc: Any, full: list[Any], shots: int, n: int, te_t: list[str], te_y: list[str],
+           name: str) -> list[Row]:
+    """Mean and spread of the head (and of the LR anchor) over ``n`` draws of the examples."""
+    from csdialog.intent import IntentClassifier
+
+    encoders = [enc, *getattr(enc, "_parts", [])]
+    acc: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for seed in range(n):
+        train = _draw(full, shots, SEED + seed)
+        tr_t, tr_y = [e.text for e in train], [e.label for e in train]
+        for e in encoders:
+            head = IntentClassifier(e, window=0, random_state=SEED).fit(tr_t, tr_y)
+            acc[("csdialog head", e.name)].append(head.score(te_t, te_y))
+        named = IntentClassifier(enc, window=0, description_examples=True,
+                                 random_state=SEED).fit(tr_t, tr_y)
+        acc[("csdialog head + label names as examples", enc.name)].append(
+            named.score(te_t, te_y))
+        m, _ = _lr_anchor(enc, tr_t, tr_y, te_t, te_y)
+        acc[("anchor: LogisticRegression on frozen embeddings", enc.name)].append(m["accuracy"])
+    return [Row(name, f"{method}, mean of {n} draws", enc_name, {
+        "accuracy": round(float(np.mean(v)), 4), "accuracy_sd": round(float(np.std(v)), 4),
+        "accuracy_min": round(float(np.min(v)), 4)}, notes=f"draw seeds {SEED}..{SEED + n - 1}")
+        for (method, enc_name), v in acc.items()]
+
+
+def _part_heads(enc: Any, tr_t: list[Any], tr_y: list[str], te_t: list[Any],
+                te_y: list[str], name: str, oos: str | None = None,
+                **fit: Any) -> list[Row]:
+    """For a concat encoder: the same head on each part alone (what the ensemble adds)."""
+    from csdialog.intent import IntentClassifier
+
+    rows = []
+    for part in getattr(enc, "_parts", []):
+        t0 = time.perf_counter()
+        head = IntentClassifier(part, window=0, oos_label=oos, random_state=SEED).fit(
+            tr_t, tr_y, **fit)
+        secs = time.perf_counter() - t0
+        m = _scores(head, te_t, te_y, oos=oos)
+        if oos:
+            m["oos_threshold"] = round(head.oos_threshold_ or 0.0, 4)
+        rows.append(Row(name, "csdialog head, one part of the concat encoder"
+                        + (" + OOS threshold" if oos else ""), part.name, m, round(secs, 1)))
+    return rows
+
+
+def _fine_tunable(enc: Any) -> bool:
+    if hasattr(enc, "_parts"):
+        print("[finetune skipped: a concat encoder is not fine-tuned; fine-tune a part]",
+              flush=True)
+        return False
+    return True
+
+
 def _zero_shot(enc: Any, te: list[Any], te_y: list[str], classes: list[str]) -> Row:
     from csdialog.intent import IntentClassifier
 
@@ -126,14 +186,9 @@ def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> lis
     from csdialog.intent import IntentClassifier
     from csdialog.training import FineTuneArgs
 
-    train, test = load_banking77("train", root), load_banking77("test", root)
+    full, test = load_banking77("train", root), load_banking77("test", root)
     name = "banking77" if shots is None else f"banking77-{shots}shot"
-    if shots is not None:
-        rng = random.Random(SEED)
-        by: dict[str, list[Any]] = defaultdict(list)
-        for e in train:
-            by[e.label].append(e)
-        train = [e for lab in sorted(by) for e in rng.sample(by[lab], shots)]
+    train = full if shots is None else _draw(full, shots, SEED)
     enc = _cached(encoder, args.pretuned)
     tr_t, tr_y = [e.text for e in train], [e.label for e in train]
     te_t, te_y = [e.text for e in test], [e.label for e in test]
@@ -149,8 +204,17 @@ def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> lis
     m = _scores(head, te_t, te_y)
     m["turns_per_s"] = _speed(head, te_t[:1000], encoder)
     rows.append(Row(name, "csdialog head", enc.name, m, round(secs, 1)))
+    rows += _part_heads(enc, tr_t, tr_y, te_t, te_y, name)
+    if shots is not None:  # the label names as one more example each
+        t0 = time.perf_counter()
+        named = IntentClassifier(enc, window=0, description_examples=True,
+                                 random_state=SEED).fit(tr_t, tr_y)
+        rows.append(Row(name, "csdialog head + label names as examples", enc.name,
+                        _scores(named, te_t, te_y), round(time.perf_counter() - t0, 1)))
+    if shots is not None and args.shot_draws > 1:  # one draw of k examples is a noisy estimate
+        rows += _draws(enc, full, shots, args.shot_draws, te_t, te_y, name)
     enc.save()
-    if "finetune" in args.methods:
+    if "finetune" in args.methods and _fine_tunable(enc):
         if shots is None:
             ft_args = FineTuneArgs(loss="softmax", epochs=args.epochs, batch_size=32,
                                    learning_rate=args.lr, seed=SEED, show_progress=True)
@@ -179,41 +243,47 @@ def part_banking77(root: str, encoder: str, shots: int | None, args: Any) -> lis
                         round(secs, 1), notes=f"epochs run {len(log.epochs)}, best "
                         f"{log.best_epoch}" if log else ""))
     if shots is not None and "setfit" in args.methods:
-        rows.append(_setfit(tr_t, tr_y, te_t, te_y, name, args))
+        models = args.setfit_models or ["e5-small"] + (
+            ["minilm"] if "minilm" in enc.name.split(":")[-1].split("+") else [])
+        for model in models:
+            rows.append(_setfit(tr_t, tr_y, te_t, te_y, name, args, model=model))
     for r in rows:
         r.dataset = name
     return rows
 
 
 def _setfit(tr_t: list[str], tr_y: list[str], te_t: list[str], te_y: list[str], name: str,
-            args: Any) -> Row:
+            args: Any, model: str = "e5-small") -> Row:
+    """SetFit (its own trainer) from the e5-small folder, or from the MiniLM folder."""
     from datasets import Dataset
     from setfit import SetFitModel, Trainer, TrainingArguments
 
+    from csdialog.encoders import minilm_folder
     from csdialog.encoders.e5build import build_e5_folder
     from csdialog.evaluation import classification_scores
 
-    folder = str(build_e5_folder())
+    folder = str(build_e5_folder() if model == "e5-small" else minilm_folder())
+    prompt = "query: " if model == "e5-small" else ""
     t0 = time.perf_counter()
-    model = SetFitModel.from_pretrained(folder, local_files_only=True)
+    setfit = SetFitModel.from_pretrained(folder, local_files_only=True)
     import tempfile
 
     scratch = tempfile.mkdtemp(prefix="setfit-")  # its checkpoints never land in the repo
     targs = TrainingArguments(output_dir=scratch, batch_size=16,
                               num_iterations=args.setfit_iterations, num_epochs=1, seed=SEED,
                               report_to="none", save_strategy="no")
-    trainer = Trainer(model=model, args=targs, train_dataset=Dataset.from_dict(
-        {"text": ["query: " + t for t in tr_t], "label": tr_y}))
+    trainer = Trainer(model=setfit, args=targs, train_dataset=Dataset.from_dict(
+        {"text": [prompt + t for t in tr_t], "label": tr_y}))
     trainer.train()
     secs = time.perf_counter() - t0
     t1 = time.perf_counter()
-    pred = model.predict(["query: " + t for t in te_t], batch_size=32)
+    pred = setfit.predict([prompt + t for t in te_t], batch_size=32)
     speed = len(te_t) / (time.perf_counter() - t1)
     m: dict[str, Any] = {k: round(v, 4) for k, v in classification_scores(
         te_y, [str(p) for p in pred]).items()}
     m["turns_per_s"] = round(speed, 1)
     return Row(name, f"anchor: SetFit ({args.setfit_iterations} iterations, 1 epoch)",
-               "e5-small", m, round(secs, 1))
+               model, m, round(secs, 1))
 
 
 def part_clinc150(root: str, encoder: str, args: Any) -> list[Row]:
@@ -239,8 +309,10 @@ def part_clinc150(root: str, encoder: str, args: Any) -> list[Row]:
     m = _scores(clf, te_t, te_y, oos="oos")
     m["oos_threshold"] = round(clf.oos_threshold_ or 0.0, 4)
     rows.append(Row("clinc150", "csdialog head + OOS threshold", enc.name, m, round(secs, 1)))
+    rows += _part_heads(enc, tr_t, tr_y, te_t, te_y, "clinc150", oos="oos", validation=va_t,
+                        validation_y=va_y)
     enc.save()
-    if "finetune" in args.methods:
+    if "finetune" in args.methods and _fine_tunable(enc):
         ft_args = FineTuneArgs(loss="softmax", epochs=args.epochs, batch_size=32,
                                learning_rate=args.lr, seed=SEED, show_progress=True)
         t0 = time.perf_counter()
@@ -284,6 +356,7 @@ def part_multidogo(root: str, encoder: str, args: Any) -> list[Row]:
                             + (f" ({mode})" if window else ""), enc.name,
                             _scores(clf, test, te_y), round(secs, 1),
                             notes=f"train {len(train)}, test {len(test)}"))
+        rows += _previous_intent_diagnostic(enc, domain, root, train, test)
         enc.save()
     # macro average over the domains, per method
     by: dict[str, list[float]] = defaultdict(list)
@@ -292,6 +365,45 @@ def part_multidogo(root: str, encoder: str, args: Any) -> list[Row]:
     for method, vals in by.items():
         rows.append(Row("multidogo (mean of 6)", method, enc.name,
                         {"macro_f1": round(float(np.mean(vals)), 4)}))
+    return rows
+
+
+def _previous_intent_diagnostic(enc: Any, domain: str, root: str, train: list[Any],
+                                test: list[Any]) -> list[Row]:
+    """How much could context help at all? Logistic regression on the turn's vector, then
+    on the turn's vector plus the *gold* intent of the previous customer turn (one-hot;
+    an oracle no model has at run time)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from csdialog.datasets import load_multidogo
+    from csdialog.evaluation import classification_scores
+
+    gold = {(e.dialogue_id, e.turn_index): e.label
+            for split in ("train", "dev", "test")
+            for e in load_multidogo(domain, split, root, context=0)}
+    labels = [*sorted({e.label for e in train}), "<none>"]
+    index = {lab: i for i, lab in enumerate(labels)}
+
+    def feats(examples: list[Any], oracle: bool) -> np.ndarray:
+        X = enc.encode([e.text for e in examples])
+        if not oracle:
+            return X
+        P = np.zeros((len(examples), len(labels)), dtype=np.float32)
+        for i, e in enumerate(examples):
+            prev = gold.get((e.dialogue_id, e.context[-1].metadata.get("turn_number")),
+                            "<none>") if e.context else "<none>"
+            P[i, index.get(prev, index["<none>"])] = 1.0
+        return np.hstack([X, P])
+
+    rows = []
+    for oracle in (False, True):
+        lr = LogisticRegression(C=10.0, max_iter=2000).fit(feats(train, oracle),
+                                                           [e.label for e in train])
+        pred = lr.predict(feats(test, oracle))
+        m = classification_scores([e.label for e in test], [str(p) for p in pred])
+        rows.append(Row(f"multidogo-{domain}", "diagnostic: LR on the turn" + (
+            " + the previous customer turn's gold intent (oracle)" if oracle else ""),
+            enc.name, {k: round(float(v), 4) for k, v in m.items()}))
     return rows
 
 
@@ -348,6 +460,13 @@ def main() -> None:
     ap.add_argument("--fewshot-epochs", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-5)
     ap.add_argument("--setfit-iterations", type=int, default=5)
+    ap.add_argument("--setfit-models", nargs="+", default=None,
+                    choices=["e5-small", "minilm"],
+                    help="the SetFit anchor starts from these models, one row each (default: "
+                         "e5-small, and minilm when the encoder has a minilm part)")
+    ap.add_argument("--shot-draws", type=int, default=5,
+                    help="banking77-10shot: also report the heads' mean accuracy over this "
+                         "many draws of the k examples (1: the seed-0 draw only)")
     ap.add_argument("--cap", type=int, default=1500, help="multidogo turns per domain and split")
     ap.add_argument("--nlupp-folds", type=int, default=20)
     ap.add_argument("--no-holdout", action="store_true",
@@ -366,7 +485,7 @@ def main() -> None:
                                   10 if part.endswith("10shot") else None, args)
         else:
             rows = globals()[f"part_{part}"](args.data_root, args.encoder, args)
-        name = f"intent_{part.replace('-', '_')}_{args.encoder}"
+        name = f"intent_{part.replace('-', '_')}_{args.encoder.replace(':', '-')}"
         if args.no_holdout and part == "banking77":
             name += "_no_holdout"
         if args.pretuned and part.startswith("banking77"):

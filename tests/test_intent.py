@@ -338,3 +338,27 @@ def test_any_text_gets_a_prediction(texts: list[str]) -> None:
 
 
 _CLF = _fit(window=1)
+
+
+def test_label_descriptions_as_training_examples() -> None:
+    # one example per label; the label names carry words the examples lack
+    X = ["where is it", "I want my money", "too much"]
+    y = ["parcel_delivery", "refund_request", "price_complaint"]
+    probe = ["parcel delivery status", "refund request please", "price complaint"]
+    plain = IntentClassifier(ENC, window=0, calibrate=False).fit(X, y)
+    named = IntentClassifier(ENC, window=0, calibrate=False, description_examples=True).fit(X, y)
+    assert named.n_train_ == plain.n_train_ == 3  # the descriptions are not counted
+    assert list(named.predict(probe)) == y
+    assert list(plain.predict(probe)) != y
+    # explicit descriptions replace the humanised names
+    desc = {"parcel_delivery": "快递到哪里了", "refund_request": "我要退款",
+            "price_complaint": "价格太贵了"}
+    zh = IntentClassifier(ENC, window=0, calibrate=False, description_examples=True,
+                          label_descriptions=desc).fit(X, y)
+    assert list(zh.predict(["快递到哪里了?", "我要退款!"])) == y[:2]
+    # multi-label data: the description example carries only its own label
+    ml = IntentClassifier(ENC, window=0, calibrate=False, description_examples=True).fit(
+        X, [("parcel_delivery",), ("refund_request",), ("price_complaint", "refund_request")])
+    assert ml.multi_label_ and ml.n_train_ == 3
+    with pytest.raises(ValidationError, match="description_examples"):
+        IntentClassifier(ENC, description_examples="yes").fit(X, y)  # type: ignore[arg-type]

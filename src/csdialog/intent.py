@@ -137,8 +137,11 @@ class IntentClassifier(ParamsMixin):
         calibrate: fit a probability temperature on validation data (or a held-out 15%
             of the training data when no validation data is given).
         multi_label: ``"auto"`` (multi-label when the labels are tuples), True or False.
-        label_descriptions: ``{label: description}`` for zero-shot (default: the label
-            names with ``_`` as spaces).
+        label_descriptions: ``{label: description}`` for zero-shot and for
+            ``description_examples`` (default: the label names with ``_`` as spaces).
+        description_examples: also train on each label's description as one more example
+            of it (heads and fine-tuning). Helps with few examples per label when the
+            labels have meaningful names or descriptions; measured in docs/intent.md.
         oos_label: name of the out-of-scope label (e.g. ``"oos"``); ``None`` disables
             out-of-scope detection.
         oos_threshold: ``"auto"`` (calibrated on validation data holding ``oos_label``
@@ -172,6 +175,7 @@ class IntentClassifier(ParamsMixin):
         calibrate: bool = True,
         multi_label: bool | Literal["auto"] = "auto",
         label_descriptions: Mapping[str, str] | None = None,
+        description_examples: bool = False,
         oos_label: str | None = None,
         oos_threshold: float | Literal["auto"] = "auto",
         zero_shot_scale: float = 50.0,
@@ -189,6 +193,7 @@ class IntentClassifier(ParamsMixin):
         self.calibrate = calibrate
         self.multi_label = multi_label
         self.label_descriptions = label_descriptions
+        self.description_examples = description_examples
         self.oos_label = oos_label
         self.oos_threshold = oos_threshold
         self.zero_shot_scale = zero_shot_scale
@@ -199,8 +204,9 @@ class IntentClassifier(ParamsMixin):
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "method", "window", "context_mode", "formatter", "decay", "C",
-        "class_weight", "calibrate", "multi_label", "label_descriptions", "oos_label",
-        "oos_threshold", "zero_shot_scale", "finetune_args", "random_state")
+        "class_weight", "calibrate", "multi_label", "label_descriptions",
+        "description_examples", "oos_label", "oos_threshold", "zero_shot_scale",
+        "finetune_args", "random_state")
 
 
     def _validate(self) -> None:
@@ -227,6 +233,9 @@ class IntentClassifier(ParamsMixin):
         if self.multi_label not in (True, False, "auto"):
             raise ValidationError(f"multi_label must be True, False or 'auto', got "
                                   f"{self.multi_label!r}")
+        if not isinstance(self.description_examples, bool):
+            raise ValidationError(f"description_examples must be True or False, got "
+                                  f"{self.description_examples!r}")
         if self.finetune_args is not None and not isinstance(self.finetune_args, FineTuneArgs):
             raise ValidationError(
                 f"finetune_args must be a csdialog.training.FineTuneArgs, got "
@@ -293,10 +302,14 @@ class IntentClassifier(ParamsMixin):
                     f"method='zero-shot' with label_descriptions")
             items: list[ContextualText] = []
             labels: list[Any] = []
+            n_given = 0
         else:
             items, labels = as_training_data(X, y, **cols)  # type: ignore[arg-type]
             if not items:
                 raise ValidationError("no training examples (empty input)")
+            n_given = len(items)
+            if self.description_examples and self.method != "zero-shot":
+                items, labels = self._with_descriptions(items, labels)
             # a canonical order, so the result does not depend on the input order
             order = sorted(range(len(items)), key=lambda i: (
                 str(labels[i]), items[i].text, tuple(t.text for t in items[i].context)))
@@ -310,7 +323,7 @@ class IntentClassifier(ParamsMixin):
             raise ValidationError("oos_label is for single-label data; in multi-label data an "
                                   "empty label tuple already means 'no intent'")
         self.classes_ = self._classes(labels)
-        self.n_train_ = len(items)
+        self.n_train_ = n_given  # the examples given (not the descriptions added)
         self.finetune_log_: FineTuneLog | None = None
         self.label_threshold_ = 0.5
         self.label_thresholds_ = np.full(len(self.classes_), 0.5)
@@ -350,6 +363,19 @@ class IntentClassifier(ParamsMixin):
         if self.oos_threshold != "auto":
             self.oos_threshold_ = float(self.oos_threshold)
         return self
+
+    def _with_descriptions(self, items: list[ContextualText],
+                           labels: list[Any]) -> tuple[list[ContextualText], list[Any]]:
+        """The examples plus one per label: its description (or its humanised name)."""
+        names: set[str] = set()
+        multi = any(isinstance(lab, tuple) for lab in labels)
+        for lab in labels:
+            names.update(lab if isinstance(lab, tuple) else (lab,))
+        names.discard(self.oos_label or "")
+        desc = dict(self.label_descriptions or {})
+        extra = sorted(names)
+        return (items + [ContextualText(desc.get(c, _humanize(c))) for c in extra],
+                labels + [(c,) if multi else c for c in extra])
 
     def _classes(self, labels: Sequence[Any]) -> np.ndarray:
         names: set[str] = set()

