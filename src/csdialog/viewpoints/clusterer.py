@@ -166,7 +166,7 @@ class ViewpointClusterer:
         refine_iterations: after merging and attaching outliers, at most this many rounds
             in which every grouped question moves to its nearest viewpoint centroid
             (spherical k-means started from the viewpoints; the number of viewpoints is
-            kept). Sharpens the borders between neighbouring viewpoints: +0.008 to +0.014
+            kept). Sharpens the borders between neighbouring viewpoints: +0.008 to +0.016
             mean (NMI + ARI) / 2 on the calibration sets for every calibrated encoder
             (docs/viewpoints.md). 0 turns it off.
         max_fit_samples: cluster at most this many distinct questions (a seeded sample);
