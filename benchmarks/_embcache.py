@@ -78,22 +78,17 @@ def cached_encoder(spec: str, directory: str | os.PathLike[str] = DEFAULT_DIR, *
         return DiskCachedEncoder(get_encoder(spec, **kwargs), directory)
     parts = [DiskCachedEncoder(get_encoder(p, **kwargs), directory)
              for p in spec[len(CONCAT_PREFIX):].split("+")]
-    return _CachedConcat(parts)
+    return _cached_concat(parts)
 
 
-class _CachedConcat:
-    """A ConcatEncoder over disk-cached parts, with ``save()``."""
+def _cached_concat(parts: list[DiskCachedEncoder]) -> Any:
+    from csdialog.encoders import ConcatEncoder
 
-    def __init__(self, parts: list[DiskCachedEncoder]) -> None:
-        from csdialog.encoders import ConcatEncoder
+    class CachedConcat(ConcatEncoder):
+        """A ConcatEncoder over disk-cached parts, with ``save()``."""
 
-        self._parts = parts
-        self._concat = ConcatEncoder(parts)
-        self.name, self.dim = self._concat.name, self._concat.dim
+        def save(self) -> None:
+            for p in self.parts:
+                p.save()  # type: ignore[attr-defined]
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return self._concat.encode(texts)
-
-    def save(self) -> None:
-        for p in self._parts:
-            p.save()
+    return CachedConcat(parts)

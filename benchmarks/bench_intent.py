@@ -123,7 +123,7 @@ def _draws(enc: Any, full: list[Any], shots: int, n: int, te_t: list[str], te_y:
     """Mean and spread of the head (and of the LR anchor) over ``n`` draws of the examples."""
     from csdialog.intent import IntentClassifier
 
-    encoders = [enc, *getattr(enc, "_parts", [])]
+    encoders = [enc, *getattr(enc, "parts", [])]
     acc: dict[tuple[str, str], list[float]] = defaultdict(list)
     for seed in range(n):
         train = _draw(full, shots, SEED + seed)
@@ -150,7 +150,7 @@ def _part_heads(enc: Any, tr_t: list[Any], tr_y: list[str], te_t: list[Any],
     from csdialog.intent import IntentClassifier
 
     rows = []
-    for part in getattr(enc, "_parts", []):
+    for part in getattr(enc, "parts", []):
         t0 = time.perf_counter()
         head = IntentClassifier(part, window=0, oos_label=oos, random_state=SEED).fit(
             tr_t, tr_y, **fit)
@@ -164,7 +164,7 @@ def _part_heads(enc: Any, tr_t: list[Any], tr_y: list[str], te_t: list[Any],
 
 
 def _fine_tunable(enc: Any) -> bool:
-    if hasattr(enc, "_parts"):
+    if hasattr(enc, "parts"):
         print("[finetune skipped: a concat encoder is not fine-tuned; fine-tune a part]",
               flush=True)
         return False

@@ -649,3 +649,23 @@ def test_minilm_and_the_concat_of_all_offline_encoders() -> None:
     w = enc.encode(["为什么面膜B比面膜A贵了一百多块钱?", "面膜B这么贵,它贵在哪里?", "快递什么时候到?"])
     assert w.shape == (3, 384 + 512 + 384)
     assert w[0] @ w[1] > w[0] @ w[2]
+
+
+def test_concat_encoder_normalises_without_touching_the_parts_arrays() -> None:
+    from csdialog.encoders import ConcatEncoder
+
+    class Stored:  # returns its own storage, rows not unit length
+        name, dim = "stored", 2
+
+        def __init__(self) -> None:
+            self.table = np.array([[3.0, 4.0], [0.0, 0.0]], dtype=np.float32)
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            return self.table[: len(texts)] if len(texts) <= 2 else np.zeros((len(texts), 2))
+
+    part = Stored()
+    before = part.table.copy()
+    v = ConcatEncoder([part, HashingEncoder(dim=8)]).encode(["a b", ""])
+    np.testing.assert_array_equal(part.table, before)
+    np.testing.assert_allclose(v[0, :2], np.array([0.6, 0.8]) / np.sqrt(2), atol=1e-6)
+    assert not v[1].any() and np.isfinite(v).all()

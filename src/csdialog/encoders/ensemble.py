@@ -94,9 +94,12 @@ class ConcatEncoder:
             if v.shape != (len(items), int(part.dim)):
                 raise ValueError(f"encoder {part.name!r} returned shape {v.shape}, expected "
                                  f"{(len(items), int(part.dim))}")
-            norms = np.linalg.norm(v, axis=1, keepdims=True)
-            np.divide(v, norms, out=v, where=norms > 0)
-            out[:, col : col + v.shape[1]] = v * self._scale
+            # rows to unit length (custom parts may not normalise), into ``out``: the part's
+            # own array is never written to (it may be a cache's storage)
+            norms = np.linalg.norm(v, axis=1, keepdims=True) / self._scale
+            block = out[:, col : col + v.shape[1]]
+            np.divide(v, norms, out=block, where=norms > 0)
+            block[(norms == 0).ravel()] = 0.0
             col += v.shape[1]
         return out
 
