@@ -265,3 +265,129 @@ def test_refinement_moves_questions_to_the_nearest_viewpoint() -> None:
     assert vc.set_params(refine_iterations=0)._refine(Z, counts, labels).tolist() == labels.tolist()
     with pytest.raises(ValidationError, match="refine_iterations"):
         ViewpointClusterer(encoder="hashing", refine_iterations=-1).fit(["a?", "b?"])
+
+
+# ---------------------------------------------------------------------- adapt (self-training)
+
+def _tiny_questions() -> list[str]:
+    """Distinct 'questions' in the tiny BERT's vocabulary: English-ish and Chinese-ish."""
+    import itertools
+
+    en = [" ".join(p) for n in (2, 3, 4) for p in itertools.product(["hello", "world"], repeat=n)]
+    zh = [" ".join(p) for n in (2, 3, 4) for p in itertools.product(["快", "递", "到"], repeat=n)]
+    return [t + " ?" for t in en + zh]
+
+
+def _tiny_adapt_args() -> object:
+    from csdialog.training import FineTuneArgs
+
+    return FineTuneArgs(loss="contrastive", epochs=1, batch_size=8, learning_rate=1e-3,
+                        lora_rank=2, max_length=16)
+
+
+def test_adapt_fine_tunes_the_transformer_and_reloads_identically(
+        tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
+    from csdialog.encoders import HuggingFaceEncoder
+
+    folder = tiny_bert(tmp_path / "m")
+    base = HuggingFaceEncoder(folder, backend="torch", name="tiny")
+    texts = _tiny_questions()
+    kw = dict(min_cluster_size=2, merge_threshold=0.9, outlier_threshold=0.5,
+              assign_threshold=0.6)
+    plain = ViewpointClusterer(encoder=base, **kw).fit(texts)
+    vc = ViewpointClusterer(encoder=base, adapt=True, adapt_args=_tiny_adapt_args(),
+                            **kw).fit(texts)
+    assert plain.adapt_log_ is None and vc.adapt_log_ is not None and len(vc.adapt_log_) == 1
+    assert vc.encoder_ is not base and vc.encoder_.lora  # adapted: a new encoder, LoRA kept
+    assert base.lora is None  # the given encoder is left as it was
+    probe = texts[:6]
+    assert not np.allclose(vc.encoder_.encode(probe), base.encode(probe))
+    assert len(vc.labels_) == len(texts) and vc.viewpoints_
+    new = ["hello world world ?", "快 到 ?", "world hello hello world hello ?"]
+    before = vc.assign(new)
+    vc.save_pretrained(tmp_path / "vp")
+    # only the LoRA updates are saved, not the transformer
+    assert (tmp_path / "vp" / "arrays.safetensors").stat().st_size < 200_000
+    loaded = ViewpointClusterer.from_pretrained(
+        tmp_path / "vp", encoder=HuggingFaceEncoder(folder, backend="torch", name="tiny"))
+    assert loaded.adapt and loaded.adapt_args == vc.adapt_args
+    np.testing.assert_allclose(loaded.encoder_.encode(probe), vc.encoder_.encode(probe),
+                               atol=2e-3)  # float16 LoRA updates
+    assert loaded.assign(new) == before
+    assert loaded.assign(texts) == vc.assign(texts)
+    # a plain clusterer saves no LoRA and loads the plain encoder
+    plain.save_pretrained(tmp_path / "plain")
+    again = ViewpointClusterer.from_pretrained(tmp_path / "plain", encoder=base)
+    assert again.encoder_ is base
+
+
+def test_adapt_concat_adapts_only_its_transformer_parts(
+        tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
+    from csdialog.encoders import ConcatEncoder, HuggingFaceEncoder
+
+    folder = tiny_bert(tmp_path / "m")
+
+    def concat() -> ConcatEncoder:
+        return ConcatEncoder([HashingEncoder(dim=64),
+                              HuggingFaceEncoder(folder, backend="torch", name="tiny")])
+
+    enc = concat()
+    texts = _tiny_questions()
+    vc = ViewpointClusterer(encoder=enc, adapt=True, adapt_args=_tiny_adapt_args(),
+                            min_cluster_size=2, merge_threshold=0.9, outlier_threshold=0.5,
+                            assign_threshold=0.6).fit(texts)
+    hashing, tiny = vc.encoder_.parts
+    assert hashing is enc.parts[0] and tiny is not enc.parts[1] and tiny.lora
+    assert vc.encoder_.name == enc.name
+    vc.save_pretrained(tmp_path / "vp")
+    config = json.loads((tmp_path / "vp" / "config.json").read_text(encoding="utf-8"))
+    assert config["adapted_parts"] == [1]
+    loaded = ViewpointClusterer.from_pretrained(tmp_path / "vp", encoder=concat())
+    assert loaded.assign(texts) == vc.assign(texts)
+    with pytest.raises(ModelFolderError, match="adapted part 1 does not exist"):
+        ViewpointClusterer.from_pretrained(
+            tmp_path / "vp", encoder=HuggingFaceEncoder(folder, backend="torch", name="tiny"))
+
+
+def test_adapt_errors(tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
+    from csdialog.encoders import HuggingFaceEncoder
+    from csdialog.training import FineTuneArgs
+
+    texts, _ = _questions()
+    with pytest.raises(ValidationError, match="transformer"):
+        ViewpointClusterer(encoder=HashingEncoder(dim=64), adapt=True, min_cluster_size=2,
+                           merge_threshold=0.5, outlier_threshold=0.4,
+                           assign_threshold=0.5).fit(texts)
+    for bad in (FineTuneArgs(loss="contrastive"), FineTuneArgs(loss="softmax", lora_rank=4)):
+        with pytest.raises(ValidationError, match="lora_rank > 0"):
+            ViewpointClusterer(encoder="hashing", adapt=True, adapt_args=bad).fit(texts)
+    with pytest.raises(ValidationError, match="FineTuneArgs"):
+        ViewpointClusterer(encoder="hashing", adapt=True, adapt_args={"epochs": 1}).fit(texts)
+    with pytest.raises(ValidationError, match="adapt must be"):
+        ViewpointClusterer(encoder="hashing", adapt="yes").fit(texts)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="adapt_max_samples"):
+        ViewpointClusterer(encoder="hashing", adapt=True, adapt_max_samples=3).fit(texts)
+    tiny = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch", name="tiny")
+    with pytest.raises(ValidationError, match="at least two viewpoints"):  # nothing grouped
+        ViewpointClusterer(encoder=tiny, adapt=True, adapt_args=_tiny_adapt_args(),
+                           min_cluster_size=2, merge_threshold=1.0, outlier_threshold=1.0,
+                           assign_threshold=1.0).fit(["hello ?", "world ?", "快 ?"])
+
+
+def test_cli_cluster_adapt(tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from csdialog.cli import app
+
+    folder = tiny_bert(tmp_path / "m")
+    qs = tmp_path / "q.txt"
+    qs.write_text("\n".join(_tiny_questions()) + "\n", encoding="utf-8")
+    out = tmp_path / "vp"
+    res = CliRunner().invoke(app, ["cluster", str(qs), "--out", str(out), "--encoder",
+                                   f"hf:{folder}", "--adapt"])
+    assert res.exit_code == 0, res.output
+    config = json.loads((out / "clusterer" / "config.json").read_text(encoding="utf-8"))
+    assert config["params"]["adapt"] is True and config["adapted_parts"] == [0]
+    res = CliRunner().invoke(app, ["cluster", str(tmp_path / "q.txt"), "--out", str(out),
+                                   "--encoder", "hashing", "--adapt"])
+    assert res.exit_code != 0 and "transformer" in res.output

@@ -452,6 +452,9 @@ def cluster(
     top: Annotated[int, typer.Option(help="Viewpoints to print.")] = 10,
     column: Annotated[list[str] | None, typer.Option(
         help="Map a field to your column name, FIELD=NAME, repeatable.")] = None,
+    adapt: Annotated[bool, typer.Option(
+        help="Fine-tune the encoder (LoRA) on a first pass's viewpoints, then cluster again: "
+             "better viewpoints, slower (needs torch and a transformer encoder).")] = False,
 ) -> None:
     """Cluster customer questions into viewpoints and save the clusterer for 'assign'."""
     from csdialog.io import read_chats
@@ -470,7 +473,8 @@ def cluster(
             typer.echo(f"{len(questions)} customer questions in {len(res.dialogues)} dialogues")
         if len({q.text for q in questions}) < 2:
             _fail("fewer than two distinct questions: nothing to cluster")
-        vc = ViewpointClusterer(encoder=encoder, min_cluster_size=min_cluster_size).fit(questions)
+        vc = ViewpointClusterer(encoder=encoder, min_cluster_size=min_cluster_size,
+                                adapt=adapt).fit(questions)
     except (CsdialogError, UnicodeDecodeError) as exc:
         _fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,7 @@ from csdialog.training import (
     as_training_data,
     fit_linear_head,
     fit_temperature,
+    transformer_of,
 )
 
 __all__ = [
@@ -238,18 +239,6 @@ def _pair_texts(item: ContextualText, window: int) -> tuple[str, str]:
     return f"{item.role.value}: {item.text}", rest or "(none)"
 
 
-def _transformer(encoder: Any) -> Any:
-    """The Hugging Face encoder inside ``encoder`` (through caching wrappers), or ``None``."""
-    from csdialog.encoders.backends import HuggingFaceEncoder
-
-    seen = 0
-    while encoder is not None and seen < 8:
-        if isinstance(encoder, HuggingFaceEncoder):
-            return encoder
-        encoder, seen = getattr(encoder, "encoder", None), seen + 1
-    return None
-
-
 class _SarcasmCrossEncoder:
     """The encoder's transformer plus LoRA updates, fine-tuned to read a turn and its
     context together and give one sarcasm logit (see ``EmotionClassifier``'s
@@ -277,7 +266,7 @@ class _SarcasmCrossEncoder:
                                                                np.ndarray]) -> _SarcasmCrossEncoder:
         from csdialog.training import finetune_cross_encoder
 
-        hf = _transformer(encoder)
+        hf = transformer_of(encoder)
         if hf is None:
             raise ValidationError(
                 f"sarcasm_finetune needs a transformer encoder such as 'e5-small'; got "
@@ -319,7 +308,7 @@ class _SarcasmCrossEncoder:
     @classmethod
     def load(cls, encoder: Any, config: Mapping[str, Any],
              arrays: Mapping[str, np.ndarray], path: Path) -> _SarcasmCrossEncoder:
-        hf = _transformer(encoder)
+        hf = transformer_of(encoder)
         if hf is None:
             raise ModelFolderError(
                 f"{path}: the sarcasm cross-encoder needs the transformer encoder it was "

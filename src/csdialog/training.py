@@ -45,11 +45,13 @@ __all__ = [
     "LinearHead",
     "apply_lora",
     "as_training_data",
+    "encoder_with_lora",
     "finetune_cross_encoder",
     "finetune_encoder",
     "fit_linear_head",
     "fit_temperature",
     "save_encoder_folder",
+    "transformer_of",
 ]
 
 Label = str | tuple[str, ...]
@@ -404,6 +406,19 @@ class _Pooler:
         return torch.nn.functional.normalize(pooled, dim=-1)
 
 
+def transformer_of(encoder: Any) -> Any:
+    """The Hugging Face encoder inside ``encoder`` (through caching wrappers, which keep
+    the wrapped encoder as ``.encoder``), or ``None`` when there is none."""
+    from csdialog.encoders.backends import HuggingFaceEncoder
+
+    seen = 0
+    while encoder is not None and seen < 8:
+        if isinstance(encoder, HuggingFaceEncoder):
+            return encoder
+        encoder, seen = getattr(encoder, "encoder", None), seen + 1
+    return None
+
+
 def _hf_parts(encoder: Any) -> tuple[Any, Any, str, int]:
     """The model, tokenizer, prefix and max length of a Hugging Face-backed encoder."""
     from csdialog.encoders.backends import HuggingFaceEncoder
@@ -685,7 +700,7 @@ def finetune_encoder(
     """
 
     torch = require("torch", "fine-tuning")
-    from csdialog.encoders.backends import HuggingFaceEncoder, _pick_device
+    from csdialog.encoders.backends import _pick_device
 
     args = args or FineTuneArgs()
     codes = np.asarray(labels, dtype=np.int64)
@@ -794,16 +809,52 @@ def finetune_encoder(
                         score_name="val_micro_f1" if multi else "val_accuracy", desc="fine-tuning")
     model.eval()
     lora = _merge_lora(model)
+    return _wrap_model(encoder, model, tokenizer, prefix, max_length, device,
+                       name=name or f"{encoder.name}-ft", lora=lora), log
+
+
+def _wrap_model(encoder: Any, model: Any, tokenizer: Any, prefix: str, max_length: int,
+                device: str, *, name: str, lora: dict[str, np.ndarray] | None) -> Any:
+    """A torch :class:`HuggingFaceEncoder` around an already built ``model`` (frozen)."""
+    from csdialog.encoders.backends import HuggingFaceEncoder
+
     for p in model.parameters():
         p.requires_grad_(False)
     new = HuggingFaceEncoder(
         getattr(encoder, "path", "") or "", prefix=prefix, max_length=max_length,
-        batch_size=getattr(encoder, "batch_size", 32), device=device,
-        name=name or f"{encoder.name}-ft",
+        batch_size=getattr(encoder, "batch_size", 32), device=device, name=name,
     )
     new._model, new._tokenizer, new._dim = model, tokenizer, int(model.config.hidden_size)
     new.lora = lora
-    return new, log
+    return new
+
+
+def encoder_with_lora(encoder: Any, lora: Mapping[str, np.ndarray], *,
+                      name: str | None = None) -> Any:
+    """A new encoder: ``encoder``'s transformer with saved LoRA updates added (see
+    :func:`apply_lora`), run on torch. ``encoder`` itself is left untouched.
+
+    This is how a model saved with only its LoRA updates (the ``lora`` of an encoder
+    returned by :func:`finetune_encoder` with ``lora_rank > 0``) gets its encoder back.
+
+    Raises:
+        EncoderError: ``encoder`` is not a transformer encoder.
+        ModelFolderError: the updates do not fit this transformer.
+    """
+    import copy
+
+    hf = transformer_of(encoder)
+    if hf is None:
+        raise EncoderError(
+            f"LoRA updates need the transformer encoder they were trained on (such as "
+            f"'e5-small'); got {type(encoder).__name__} ({getattr(encoder, 'name', '?')})")
+    base_model, tokenizer, prefix, max_length = _hf_parts(hf)
+    arrays = {k: np.asarray(v, dtype=np.float32) for k, v in lora.items()}
+    model = apply_lora(copy.deepcopy(base_model), arrays)
+    model.eval()
+    device = str(next(model.parameters()).device)
+    return _wrap_model(hf, model, tokenizer, prefix, max_length, device,
+                       name=name or str(hf.name), lora=arrays)
 
 
 @dataclass
