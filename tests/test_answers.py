@@ -283,6 +283,19 @@ def test_request_reply_pairs_labels() -> None:
     assert pairs[1].context[0].role is Role.CUSTOMER
 
 
+def test_request_reply_pairs_skip_unannotated_replies() -> None:
+    # an agent turn without any act was not annotated: its pair has no label
+    d = Dialogue("d", (
+        Turn("customer", "酒店电话是多少?", metadata={"dialogue_acts": [["Request", "酒店", "电话", ""]]}),
+        Turn("agent", "电话是010-63024929。", metadata={"dialogue_acts": []}),
+        Turn("customer", "地址呢?", metadata={"dialogue_acts": [["Request", "酒店", "地址", ""]]}),
+        Turn("agent", "您说的是哪家?", metadata={"dialogue_acts": [["General", "reqmore", "none", "none"]]}),
+    ))
+    assert [(p.turn_index, p.answered) for p in request_reply_pairs([d])] == [(2, False)]
+    kept = request_reply_pairs([d], skip_unannotated=False)
+    assert [(p.turn_index, p.answered) for p in kept] == [(0, False), (2, False)]
+
+
 # ----------------------------------------------------------------- trained cross-encoder
 
 
@@ -400,3 +413,19 @@ def test_cross_encoder_with_lora_learns_and_rebuilds_from_the_base(
     with pytest.raises(ValidationError, match="lora_rank must be an int >= 0"):
         FineTuneArgs(lora_rank=-1)
     assert isinstance(parts, CrossEncoderParts) and log.best_epoch >= 1
+
+
+def test_pair_classifier_coverage_features_see_partial_answers() -> None:
+    from csdialog.answers.scorers import _ASKABLE, _coverage
+    from csdialog.answers.types import VALUE_KINDS, value_kinds
+
+    replies = ["The phone is 01223 356354.", "Phone 01223 356354, postcode cb21ab.", "Sure."]
+    vk = np.array([[float(k in value_kinds(r)) for k in VALUE_KINDS] for r in replies])
+    F = _coverage(["Phone number and postcode please"] * 3, vk)
+    k = len(_ASKABLE)
+    assert F.shape == (3, 2 * k + 3)
+    assert F[:, :k].sum(axis=1).tolist() == [2, 2, 2]        # both named by the question
+    assert F[:, -2].tolist() == [1, 0, 2]                     # missing: postcode / none / both
+    assert F[:, -1].tolist() == [0.5, 1.0, 0.0]               # share covered
+    # a question that names no kind of value is fully covered by any reply
+    assert _coverage(["Can you help?"], vk[:1])[0, -1] == 1.0

@@ -200,8 +200,32 @@ def _check_labels(labels: Sequence[bool], n: int) -> np.ndarray:
 
 
 _PCS_FORMAT = "csdialog.PairClassifierScorer"
-# v2: the design gained the reply's value kinds and their product with the question vector.
-_PCS_VERSION = 2
+# v2: the design gained the reply's value kinds and their product with the question vector;
+# v3: the kinds of value the question names and how many of them the reply covers.
+_PCS_VERSION = 3
+
+
+#: Kinds of value a question can name ("the phone number and the postcode?"): every value
+#: kind but the reply forms (asks back, yes / no, nothing found, a count).
+_ASKABLE: tuple[str, ...] = tuple(k for k in VALUE_KINDS
+                                  if k not in ("asks_back", "yes_no", "none_found", "count"))
+
+
+def _coverage(questions: Sequence[str], reply_kinds: np.ndarray) -> np.ndarray:
+    """Which kinds of value each question names, which of those its reply carries, and
+    how many it names, misses and the share it covers: a reply that gives the phone but
+    not the postcode asked for answers in part (the linear model cannot form that "and"
+    from the kinds alone)."""
+    n, k = len(questions), len(_ASKABLE)
+    cols = [VALUE_KINDS.index(a) for a in _ASKABLE]
+    asked = np.zeros((n, k))
+    for i, q in enumerate(questions):
+        named = value_kinds(q)
+        asked[i] = [float(a in named) for a in _ASKABLE]
+    given = asked * reply_kinds[:, cols]
+    n_asked, n_given = asked.sum(axis=1), given.sum(axis=1)
+    share = np.where(n_asked > 0, n_given / np.maximum(n_asked, 1.0), 1.0)
+    return np.hstack([asked, given, np.stack([n_asked, n_asked - n_given, share], axis=1)])
 
 
 class PairClassifierScorer:
@@ -210,7 +234,9 @@ class PairClassifierScorer:
     kinds of value the reply carries (:data:`~csdialog.answers.types.VALUE_KINDS`) and
     their outer product with the question embedding (``q ⊗ kinds``), which lets the model
     learn which kinds of value each kind of question needs (a phone number for "what is
-    their phone?", a reference for "can I get the reference?").
+    their phone?", a reference for "can I get the reference?"), and the kinds the question
+    names with how many of them the reply covers (a phone given, the postcode asked for
+    missing: answered in part).
 
     Args:
         encoder: encoder name or object (default: the offline default).
@@ -252,7 +278,8 @@ class PairClassifierScorer:
             for k in value_kinds(r):
                 vk[i, VALUE_KINDS.index(k)] = 1.0
         q_kinds = (Q[:, :, None] * vk[:, None, :]).reshape(len(base), -1)
-        return np.hstack([base, qt, at, cross, Q * R, np.abs(Q - R), vk, q_kinds])
+        return np.hstack([base, qt, at, cross, Q * R, np.abs(Q - R), vk, q_kinds,
+                          _coverage(questions, vk)])
 
     def fit(
         self, questions: Sequence[str], replies: Sequence[str], labels: Sequence[bool],
