@@ -88,6 +88,12 @@ def test_type_rules_never_raise_on_any_text(text: str) -> None:
     ("Sorry, there are no matches .", {"none_found"}),
     ("It 's a black Volvo .", {"car"}),
     ("It has 4 stars and is in the west .", {"rating", "area"}),
+    # what a question names, in Chinese as in English
+    ("入场费是多少？", {"price"}),
+    ("运费多少钱", {"price"}),
+    ("旅程需要多长时间？", {"duration"}),
+    ("它在哪个区域？", {"area"}),
+    ("你能给我一个联系电话和汽车类型吗？", {"phone", "car"}),
 ])
 def test_value_kinds_are_bilingual(reply: str, kinds: set[str]) -> None:
     found = value_kinds(reply)
@@ -97,6 +103,7 @@ def test_value_kinds_are_bilingual(reply: str, kinds: set[str]) -> None:
 
 def test_value_kinds_leave_the_answer_types_alone() -> None:
     assert value_kinds("") == frozenset() and value_kinds(None) == frozenset()  # type: ignore[arg-type]
+    assert "car" not in value_kinds("什么车次?")  # a train, not a car
     assert not set(value_kinds("好的谢谢")) & {"phone", "postcode", "reference", "price"}
     assert sorted(answer_types("因为B含有依克多因，原料成本高。")) == ["reason"]
 
@@ -227,7 +234,13 @@ def test_pair_classifier_learns_and_round_trips(hashing_encoder, tmp_path: Path)
     assert all(s[i] > s[i + 1] for i in (0, 2, 4))
     pcs.save_pretrained(tmp_path / "pcs")
     again = PairClassifierScorer.from_pretrained(tmp_path / "pcs", encoder=hashing_encoder)
+    assert again.evidence_weight == pcs.evidence_weight == 2.0
     np.testing.assert_allclose(again.score(q[:6], r[:6]), s)
+    # the evidence weight changes the fit (less shrinkage of the hand-made columns)
+    plain = PairClassifierScorer(hashing_encoder, evidence_weight=1.0).fit(q, r, y)
+    assert not np.allclose(plain.score(q[:6], r[:6]), s)
+    with pytest.raises(ValidationError, match="evidence_weight"):
+        PairClassifierScorer(hashing_encoder, evidence_weight=0)
     from csdialog.encoders import HashingEncoder
 
     with pytest.raises(ModelFolderError, match="dims"):

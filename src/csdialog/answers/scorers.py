@@ -242,6 +242,11 @@ class PairClassifierScorer:
         encoder: encoder name or object (default: the offline default).
         C: inverse regularisation strength (0.003 was best on a dialogue-grouped held-out
             part of the CrossWOZ / MultiWOZ validation splits with e5-small).
+        evidence_weight: the few hand-made evidence columns (the :data:`BASE_FEATURES`,
+            types, value kinds and coverage) are multiplied by this after standardisation,
+            so the penalty shrinks them less than the thousands of embedding-interaction
+            columns (2 was best on the same held-out split: natural-pair AUC +0.004 to
+            +0.018 over 1; 1 treats every column alike).
 
     Example:
         >>> from csdialog.encoders import HashingEncoder
@@ -252,9 +257,13 @@ class PairClassifierScorer:
         (1,)
     """
 
-    def __init__(self, encoder: str | Encoder | None = None, *, C: float = 0.003) -> None:
+    def __init__(self, encoder: str | Encoder | None = None, *, C: float = 0.003,
+                 evidence_weight: float = 2.0) -> None:
+        if not (isinstance(evidence_weight, int | float) and evidence_weight > 0):
+            raise ValidationError(f"evidence_weight must be a number > 0, got {evidence_weight!r}")
         self.encoder = get_encoder(encoder)
         self.C = C
+        self.evidence_weight = float(evidence_weight)
         self.coef_: np.ndarray | None = None
         self.intercept_: float = 0.0
         self.mean_: np.ndarray | None = None
@@ -263,7 +272,9 @@ class PairClassifierScorer:
     def _design(
         self, questions: Sequence[str], replies: Sequence[str],
         logics: Sequence[AnswerLogic | None] | None,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The design matrix and a mask of its hand-made evidence columns (the rest are
+        embedding interactions)."""
         base, Q, R = pair_features(self.encoder, questions, replies, logics)
         qt = np.zeros((len(base), len(QUESTION_TYPES) + 1))
         at = np.zeros((len(base), len(ANSWER_TYPES)))
@@ -278,8 +289,11 @@ class PairClassifierScorer:
             for k in value_kinds(r):
                 vk[i, VALUE_KINDS.index(k)] = 1.0
         q_kinds = (Q[:, :, None] * vk[:, None, :]).reshape(len(base), -1)
-        return np.hstack([base, qt, at, cross, Q * R, np.abs(Q - R), vk, q_kinds,
-                          _coverage(questions, vk)])
+        blocks = [(base, True), (qt, True), (at, True), (cross, True), (Q * R, False),
+                  (np.abs(Q - R), False), (vk, True), (q_kinds, False),
+                  (_coverage(questions, vk), True)]
+        mask = np.concatenate([np.full(b.shape[1], ev) for b, ev in blocks])
+        return np.hstack([b for b, _ in blocks]), mask
 
     def fit(
         self, questions: Sequence[str], replies: Sequence[str], labels: Sequence[bool],
@@ -288,10 +302,11 @@ class PairClassifierScorer:
         """Train on labelled pairs (``labels[i]``: did ``replies[i]`` answer ``questions[i]``?)."""
         from sklearn.linear_model import LogisticRegression
 
-        X = self._design(questions, replies, logics)
+        X, evidence = self._design(questions, replies, logics)
         y = _check_labels(labels, len(X))
         self.mean_ = X.mean(axis=0)
-        self.scale_ = X.std(axis=0) + 1e-6
+        # standardised, then the evidence columns weighted (folded into the scale)
+        self.scale_ = (X.std(axis=0) + 1e-6) / np.where(evidence, self.evidence_weight, 1.0)
         lr = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
         lr.fit((X - self.mean_) / self.scale_, y)
         self.coef_ = lr.coef_[0].astype(np.float64)
@@ -306,7 +321,7 @@ class PairClassifierScorer:
             raise NotFittedError(
                 "this PairClassifierScorer is not trained yet; call fit(questions, replies, labels) first"
             )
-        X = self._design(questions, replies, logics)
+        X, _ = self._design(questions, replies, logics)
         return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
 
     def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
@@ -316,6 +331,7 @@ class PairClassifierScorer:
         from csdialog._folder import write_folder
 
         config = {"encoder": getattr(self.encoder, "name", "custom"), "C": self.C,
+                  "evidence_weight": self.evidence_weight,
                   "intercept": self.intercept_, "dim": int(self.encoder.dim),
                   "value_kinds": list(VALUE_KINDS)}
         arrays = {"coef": self.coef_, "mean": self.mean_, "scale": self.scale_}
@@ -330,7 +346,8 @@ class PairClassifierScorer:
 
         config, arrays = read_folder(folder, fmt=_PCS_FORMAT, version=_PCS_VERSION)
         enc = encoder if encoder is not None else config["encoder"]
-        self = cls(enc, C=float(config["C"]))
+        self = cls(enc, C=float(config["C"]),
+                   evidence_weight=float(config.get("evidence_weight", 1.0)))
         if int(self.encoder.dim) != int(config["dim"]):
             raise ModelFolderError(
                 f"{str(folder)!r} was trained with a {config['dim']}-d encoder "

@@ -154,11 +154,13 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         r"\b(?:black|white|red|blue|grey|gray|yellow|silver)\s+(?:\w+\s+)?(?:car|toyota|ford|audi|bmw|"
         r"honda|tesla|volvo|skoda|volkswagen|lexus|kia|hyundai|mercedes)|"
         r"[黑白红紅蓝藍灰黄黃银銀]色的?.{0,6}(?:车|車|丰田|豐田|福特|奥迪|奧迪|宝马|寶馬|本田|特斯拉|沃尔沃|"
-        r"沃爾沃|斯柯达|大众|大眾|雷克萨斯|起亚|现代|奔驰|賓士)|车型|車型|\bcar type\b",
+        r"沃爾沃|斯柯达|大众|大眾|雷克萨斯|起亚|现代|奔驰|賓士)|车型|車型|汽车类型|汽車類型|车辆类型|車輛類型|"
+        r"车的类型|車的類型|汽车的类型|汽車的類型|什么车(?!次)|什麼車(?!次)|\bcar type\b",
         re.IGNORECASE),
     "price": re.compile(
         r"[¥￥$£€]\s*\d|\d+(?:\.\d+)?\s*(?:元|块|塊|英镑|英鎊|镑|磅|美元|欧元|rmb|yuan|pounds?|gbp|dollars?|"
-        r"usd|eur)|免费|免費|\bfree\b|票价|票價|价格|價格|价钱|價錢|人均|门票|門票|\bprice\b|\bcost\b|"
+        r"usd|eur)|免费|免費|\bfree\b|票价|票價|价格|價格|价钱|價錢|人均|门票|門票|入场费|入場費|费用|費用|收费|收費|"
+        r"运费|運費|多少钱|多少錢|\bprice\b|\bcost\b|"
         r"\bfee\b|\bfare\b",
         re.IGNORECASE),
     "price_range": re.compile(
@@ -172,7 +174,8 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
     "duration": re.compile(
         r"\d+(?:\.\d+)?\s*(?:分钟|分鐘|小时|小時|个小时|個小時|天)|[一二三四五六七八九十两兩半]+\s*(?:分钟|分鐘|"
         r"小时|小時|个小时|個小時)|\b\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|hrs?)\b|游玩时间|遊玩時間|"
-        r"行程|车程|車程|\btravel time\b|\bduration\b|\btakes?\b",
+        r"行程|车程|車程|旅程|多长时间|多長時間|多久|行驶时间|行駛時間|耗时|耗時|\btravel time\b|"
+        r"\bduration\b|\btakes?\b",
         re.IGNORECASE),
     "day": re.compile(
         r"星期[一二三四五六日天]|周[一二三四五六日天]|週[一二三四五六日天]|\b(?:monday|tuesday|wednesday|"
@@ -185,7 +188,7 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
     "area": re.compile(
         r"[东南西北東]部|市中心|中心|城北|城南|城东|城東|城西|(?:东|西|南|北|朝阳|朝陽|海淀|丰台|豐台|东城|東城|"
         r"西城|石景山|通州|昌平|大兴|大興|顺义|順義|怀柔|懷柔|密云|密雲|延庆|延慶|房山|门头沟|門頭溝|平谷)区|"
-        r"\b(?:north|south|east|west|centre|center|downtown)\b|\barea\b",
+        r"区域|區域|地区|地區|哪个区|哪個區|\b(?:north|south|east|west|centre|center|downtown)\b|\barea\b",
         re.IGNORECASE),
     "rating": re.compile(
         r"\d(?:\.\d)?\s*(?:星|颗星|顆星|分)|[一二三四五]\s*(?:星|颗星|顆星)|星级|星級|评分|評分|"
