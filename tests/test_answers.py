@@ -74,6 +74,21 @@ def test_type_rules_never_raise_on_any_text(text: str) -> None:
     assert type_agreement(text, text) in (True, False, None)
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200), st.text(max_size=200))
+def test_coverage_features_are_bounded_on_any_text(question: str, reply: str) -> None:
+    from csdialog.answers.scorers import _ASKABLE, _coverage
+
+    found = value_kinds(reply)
+    assert found <= set(VALUE_KINDS)
+    vk = np.array([[float(k in found) for k in VALUE_KINDS]])
+    F = _coverage([question], vk)[0]
+    k = len(_ASKABLE)
+    assert F.shape == (2 * k + 3,) and np.isfinite(F).all()
+    assert (F[k:2 * k] <= F[:k]).all()                 # given only what was asked
+    assert 0 <= F[-2] <= F[-3] and 0.0 <= F[-1] <= 1.0  # missing <= named, share in [0, 1]
+
+
 @pytest.mark.parametrize("reply, kinds", [
     ("The phone number is 01223362433 and the postcode is cb21qy.", {"phone", "postcode"}),
     ("好的，邮政编码是cb21qy，电话号码是01223362433。", {"phone", "postcode"}),
