@@ -245,8 +245,9 @@ class PairClassifierScorer:
         evidence_weight: the few hand-made evidence columns (the :data:`BASE_FEATURES`,
             types, value kinds and coverage) are multiplied by this after standardisation,
             so the penalty shrinks them less than the thousands of embedding-interaction
-            columns (2 was best on the same held-out split: natural-pair AUC +0.004 to
-            +0.018 over 1; 1 treats every column alike).
+            columns (on the same held-out split, 2 gave natural-pair AUC +0.004 to +0.018
+            over 1 on every set; 3 was higher on two sets and lower on one; 1 treats
+            every column alike).
 
     Example:
         >>> from csdialog.encoders import HashingEncoder
