@@ -254,8 +254,9 @@ def test_pair_classifier_learns_and_round_trips(hashing_encoder, tmp_path: Path)
     # the evidence weight changes the fit (less shrinkage of the hand-made columns)
     plain = PairClassifierScorer(hashing_encoder, evidence_weight=1.0).fit(q, r, y)
     assert not np.allclose(plain.score(q[:6], r[:6]), s)
-    with pytest.raises(ValidationError, match="evidence_weight"):
-        PairClassifierScorer(hashing_encoder, evidence_weight=0)
+    for bad in (0, -1.0, float("inf"), float("nan"), True, "2"):
+        with pytest.raises(ValidationError, match="evidence_weight"):
+            PairClassifierScorer(hashing_encoder, evidence_weight=bad)  # type: ignore[arg-type]
     from csdialog.encoders import HashingEncoder
 
     with pytest.raises(ModelFolderError, match="dims"):

@@ -260,8 +260,11 @@ class PairClassifierScorer:
 
     def __init__(self, encoder: str | Encoder | None = None, *, C: float = 0.003,
                  evidence_weight: float = 2.0) -> None:
-        if not (isinstance(evidence_weight, int | float) and evidence_weight > 0):
-            raise ValidationError(f"evidence_weight must be a number > 0, got {evidence_weight!r}")
+        if isinstance(evidence_weight, bool) or not (
+                isinstance(evidence_weight, int | float) and 0 < evidence_weight < float("inf")):
+            raise ValidationError(
+                f"evidence_weight must be a finite number > 0 (1: every column alike), got "
+                f"{evidence_weight!r}")
         self.encoder = get_encoder(encoder)
         self.C = C
         self.evidence_weight = float(evidence_weight)
@@ -348,7 +351,7 @@ class PairClassifierScorer:
         config, arrays = read_folder(folder, fmt=_PCS_FORMAT, version=_PCS_VERSION)
         enc = encoder if encoder is not None else config["encoder"]
         self = cls(enc, C=float(config["C"]),
-                   evidence_weight=float(config.get("evidence_weight", 1.0)))
+                   evidence_weight=float(config["evidence_weight"]))
         if int(self.encoder.dim) != int(config["dim"]):
             raise ModelFolderError(
                 f"{str(folder)!r} was trained with a {config['dim']}-d encoder "
