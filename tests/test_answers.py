@@ -109,11 +109,27 @@ def test_coverage_features_are_bounded_on_any_text(question: str, reply: str) ->
     ("旅程需要多长时间？", {"duration"}),
     ("它在哪个区域？", {"area"}),
     ("你能给我一个联系电话和汽车类型吗？", {"phone", "car"}),
+    ("我需要火车ID和旅行时间。", {"train_id", "duration"}),
+    ("请告诉我价格范围和食物类型。", {"price_range", "food"}),
+    ("How many stars does it have?", {"rating"}),
+    ("该酒店位于城镇的西侧。", {"area"}),
+    ("它位于莱昂码头的海德堡花园。", {"address"}),
+    ("对不起，他们的入场费没有信息。", {"none_found"}),
 ])
 def test_value_kinds_are_bilingual(reply: str, kinds: set[str]) -> None:
     found = value_kinds(reply)
     assert kinds <= found, (reply, sorted(found))
     assert found <= set(VALUE_KINDS)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("需要105分钟。", "rating"),                # minutes, not a score
+    ("那条路线的旅行时间是105分钟。", "address"),  # a route, not a road
+    ("剑桥铁路宾馆的邮政编码是cb28rj。", "address"),  # a railway in a name
+    ("他们位于市中心。", "address"),            # an area, not an address
+])
+def test_value_kinds_false_friends(text: str, kind: str) -> None:
+    assert kind not in value_kinds(text), (text, sorted(value_kinds(text)))
 
 
 def test_value_kinds_leave_the_answer_types_alone() -> None:

@@ -149,7 +149,8 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         r"(?![Tt][Rr]\d{4})[A-Za-z0-9]{8}|参考|參考|编号|編號|\breference\b|\bref\b|\bconfirmation\b",
         re.IGNORECASE),
     "train_id": re.compile(
-        r"(?<![A-Za-z0-9])tr\s?\d{4}(?!\d)|车次|車次|列车号|列車號|\btrain id\b", re.IGNORECASE),
+        r"(?<![A-Za-z0-9])tr\s?\d{4}(?!\d)|车次|車次|列车号|列車號|(?:火车|火車|列车|列車)\s?id(?![a-z])|"
+        r"\btrain id\b", re.IGNORECASE),
     "car": re.compile(
         r"\b(?:black|white|red|blue|grey|gray|yellow|silver)\s+(?:\w+\s+)?(?:car|toyota|ford|audi|bmw|"
         r"honda|tesla|volvo|skoda|volkswagen|lexus|kia|hyundai|mercedes)|"
@@ -164,7 +165,8 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         r"\bfee\b|\bfare\b",
         re.IGNORECASE),
     "price_range": re.compile(
-        r"便宜|昂贵|昂貴|价格适中|價格適中|适中|適中|中等价位|高档|高檔|\bcheap\b|\bexpensive\b|"
+        r"便宜|昂贵|昂貴|价格适中|價格適中|适中|適中|中等价位|高档|高檔|价格范围|價格範圍|价格区间|價格區間|价位|價位|"
+        r"\bcheap\b|\bexpensive\b|"
         r"\bmoderate(?:ly)?\b|\bprice range\b",
         re.IGNORECASE),
     "clock": re.compile(
@@ -174,7 +176,8 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
     "duration": re.compile(
         r"\d+(?:\.\d+)?\s*(?:分钟|分鐘|小时|小時|个小时|個小時|天)|[一二三四五六七八九十两兩半]+\s*(?:分钟|分鐘|"
         r"小时|小時|个小时|個小時)|\b\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|hrs?)\b|游玩时间|遊玩時間|"
-        r"行程|车程|車程|旅程|多长时间|多長時間|多久|行驶时间|行駛時間|耗时|耗時|\btravel time\b|"
+        r"行程|车程|車程|旅程|多长时间|多長時間|多久|(?:旅行|行驶|行駛|行车|行車|乘车|乘車|火车|火車)的?(?:时间|時間)|"
+        r"持续时间|持續時間|耗时|耗時|\btravel time\b|"
         r"\bduration\b|\btakes?\b",
         re.IGNORECASE),
     "day": re.compile(
@@ -182,24 +185,27 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         r"thursday|friday|saturday|sunday)\b",
         re.IGNORECASE),
     "address": re.compile(
-        r"地址|位于|位於|.{1,12}(?:路|街|胡同|大道|巷|里)\d*号?|\d+号|\d+號|\baddress\b|\bstreet\b|\broad\b|"
+        r"地址|(?:位于|位於)(?!.{0,3}(?:中心|城|[东南西北東][部侧側边邊]))|"
+        r".{1,12}(?:(?<![铁鐵])路(?![线線程上口])|街|胡同|大道|巷)\d*号?|\d+号|\d+號|"
+        r"\baddress\b|\bstreet\b|\broad\b|"
         r"\blane\b|\bavenue\b|\bhill\b|\bparkside\b|\blocated (?:at|on)\b",
         re.IGNORECASE),
     "area": re.compile(
-        r"[东南西北東]部|市中心|中心|城北|城南|城东|城東|城西|(?:东|西|南|北|朝阳|朝陽|海淀|丰台|豐台|东城|東城|"
+        r"[东南西北東]部|[东南西北東](?:侧|側|边|邊)|市中心|中心|城北|城南|城东|城東|城西|(?:东|西|南|北|朝阳|朝陽|海淀|丰台|豐台|东城|東城|"
         r"西城|石景山|通州|昌平|大兴|大興|顺义|順義|怀柔|懷柔|密云|密雲|延庆|延慶|房山|门头沟|門頭溝|平谷)区|"
         r"区域|區域|地区|地區|哪个区|哪個區|\b(?:north|south|east|west|centre|center|downtown)\b|\barea\b",
         re.IGNORECASE),
     "rating": re.compile(
-        r"\d(?:\.\d)?\s*(?:星|颗星|顆星|分)|[一二三四五]\s*(?:星|颗星|顆星)|星级|星級|评分|評分|"
-        r"\b\d(?:\.\d)?[- ]stars?\b|\b(?:one|two|three|four|five)[- ]stars?\b|\brating\b|\brated\b",
+        r"\d(?:\.\d)?\s*(?:星|颗星|顆星|分(?![钟鐘]))|[一二三四五]\s*(?:星|颗星|顆星)|星级|星級|评分|評分|"
+        r"\b\d(?:\.\d)?[- ]stars?\b|\b(?:one|two|three|four|five)[- ]stars?\b|\bstars?\b|\brating\b|"
+        r"\brated\b",
         re.IGNORECASE),
     "amenity": re.compile(
         r"网络|網絡|无线|無線|wifi|wi-fi|停车|停車|暖气|暖氣|早餐|空调|空調|洗衣|泳池|健身|接机|接機|行李|会议室|會議室|"
         r"\binternet\b|\bparking\b|\bbreakfast\b",
         re.IGNORECASE),
     "food": re.compile(
-        r"菜|料理|小吃|烤鸭|烤鴨|火锅|火鍋|烧烤|燒烤|自助|\b(?:food|cuisine|dishes|serves?|british|chinese|"
+        r"菜|料理|小吃|食物|美食|烤鸭|烤鴨|火锅|火鍋|烧烤|燒烤|自助|\b(?:food|cuisine|dishes|serves?|british|chinese|"
         r"indian|italian|european|thai|french|asian|korean|mexican|japanese|spanish|vegetarian|"
         r"mediterranean|turkish|gastropub|seafood|lebanese|african|portuguese|international)\b",
         re.IGNORECASE),
@@ -210,7 +216,8 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         re.IGNORECASE),
     "none_found": re.compile(
         r"没有找到|沒有找到|没有符合|沒有符合|没有查到|沒有查到|找不到|没有(?:这样|這樣|满足|滿足)|无法|無法|"
-        r"抱歉|报歉|不好意思|遗憾|遺憾|不提供|没有哦|\bsorry\b|\bunfortunately\b|\bno (?:\w+ )?(?:available|"
+        r"抱歉|报歉|对不起|對不起|不好意思|遗憾|遺憾|不幸|不提供|没有哦|没有.{0,8}信息|沒有.{0,8}信息|"
+        r"\bsorry\b|\bunfortunately\b|\bno (?:\w+ )?(?:available|"
         r"matches|results)\b|\bthere (?:are|is) no\b|\bcould ?n[o']t find\b|\bunable\b|\bnot available\b|"
         r"\bdoes ?n[o']t have\b|\bno entries\b",
         re.IGNORECASE),
