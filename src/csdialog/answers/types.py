@@ -197,8 +197,7 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         re.IGNORECASE),
     "rating": re.compile(
         r"\d(?:\.\d)?\s*(?:星|颗星|顆星|分(?![钟鐘]))|[一二三四五]\s*(?:星|颗星|顆星)|星级|星級|评分|評分|"
-        r"\b\d(?:\.\d)?[- ]stars?\b|\b(?:one|two|three|four|five)[- ]stars?\b|\bstars?\b|\brating\b|"
-        r"\brated\b",
+        r"\bstars?\b|\brating\b|\brated\b",  # "4-star", "five stars", "how many stars"
         re.IGNORECASE),
     "amenity": re.compile(
         r"网络|網絡|无线|無線|wifi|wi-fi|停车|停車|暖气|暖氣|早餐|空调|空調|洗衣|泳池|健身|接机|接機|行李|会议室|會議室|"
