@@ -115,6 +115,9 @@ def test_coverage_features_are_bounded_on_any_text(question: str, reply: str) ->
     ("该酒店位于城镇的西侧。", {"area"}),
     ("它位于莱昂码头的海德堡花园。", {"address"}),
     ("对不起，他们的入场费没有信息。", {"none_found"}),
+    ("是的，它有互联网。", {"amenity"}),
+    ("酒店有游泳池吗？", {"amenity"}),
+    ("你能告诉我门票吗？", {"price"}),
 ])
 def test_value_kinds_are_bilingual(reply: str, kinds: set[str]) -> None:
     found = value_kinds(reply)
@@ -127,6 +130,9 @@ def test_value_kinds_are_bilingual(reply: str, kinds: set[str]) -> None:
     ("那条路线的旅行时间是105分钟。", "address"),  # a route, not a road
     ("剑桥铁路宾馆的邮政编码是cb28rj。", "address"),  # a railway in a name
     ("他们位于市中心。", "address"),            # an area, not an address
+    ("可以给我7张门票和参考号码吗？", "price"),    # tickets booked, not their price
+    ("给我8张派对的门票以及参考号码。", "price"),
+    ("我可以得到泳池的地址和电话吗？", "amenity"),  # a pool as the place asked about
 ])
 def test_value_kinds_false_friends(text: str, kind: str) -> None:
     assert kind not in value_kinds(text), (text, sorted(value_kinds(text)))

@@ -160,7 +160,7 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         re.IGNORECASE),
     "price": re.compile(
         r"[¥￥$£€]\s*\d|\d+(?:\.\d+)?\s*(?:元|块|塊|英镑|英鎊|镑|磅|美元|欧元|rmb|yuan|pounds?|gbp|dollars?|"
-        r"usd|eur)|免费|免費|\bfree\b|票价|票價|价格|價格|价钱|價錢|人均|门票|門票|入场费|入場費|费用|費用|收费|收費|"
+        r"usd|eur)|免费|免費|\bfree\b|票价|票價|价格|價格|价钱|價錢|人均|(?<![张張的])(?:门票|門票)|入场费|入場費|费用|費用|收费|收費|"
         r"运费|運費|多少钱|多少錢|\bprice\b|\bcost\b|"
         r"\bfee\b|\bfare\b",
         re.IGNORECASE),
@@ -200,7 +200,7 @@ _VALUE_RULES: Mapping[str, re.Pattern[str]] = {
         r"\bstars?\b|\brating\b|\brated\b",  # "4-star", "five stars", "how many stars"
         re.IGNORECASE),
     "amenity": re.compile(
-        r"网络|網絡|无线|無線|wifi|wi-fi|停车|停車|暖气|暖氣|早餐|空调|空調|洗衣|泳池|健身|接机|接機|行李|会议室|會議室|"
+        r"网络|網絡|互联网|互聯網|上网|上網|无线|無線|wifi|wi-fi|停车|停車|暖气|暖氣|早餐|空调|空調|洗衣|有.{0,3}泳池|健身|接机|接機|行李|会议室|會議室|"
         r"\binternet\b|\bparking\b|\bbreakfast\b",
         re.IGNORECASE),
     "food": re.compile(
