@@ -292,6 +292,81 @@ def test_pair_classifier_learns_and_round_trips(hashing_encoder, tmp_path: Path)
         PairClassifierScorer.from_pretrained(tmp_path / "pcs", encoder=hashing_encoder)
 
 
+def _band_pairs(n: int, seed: int) -> tuple[list[str], list[str], list[bool]]:
+    """Pairs whose label no linear model of the evidence can read: "answered" when the
+    reply's length is in a middle band (the booster sees log-length as one of its columns)."""
+    rng = np.random.default_rng(seed)
+    words = ["price", "parcel", "refund", "today", "order", "colour", "size", "store", "card", "box"]
+    q, r, y = [], [], []
+    for _ in range(n):
+        k = int(rng.integers(1, 16))
+        reply = " ".join(rng.choice(words, size=k))
+        q.append("where is my " + str(rng.choice(words)) + "?")
+        r.append(reply)
+        y.append(20 <= len(reply) <= 45)
+    return q, r, y
+
+
+def test_pair_classifier_booster_learns_what_the_linear_model_cannot(
+        hashing_encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+
+    from csdialog.answers.scorers import _BOOST_PARAMS, _Trees
+
+    q, r, y = _band_pairs(600, seed=0)
+    tq, tr, ty = _band_pairs(300, seed=1)
+    linear = PairClassifierScorer(hashing_encoder, boost=False).fit(q, r, y)
+    boosted = PairClassifierScorer(hashing_encoder).fit(q, r, y, groups=[i % 50 for i in range(600)])
+    assert boosted.boosted_ and not linear.boosted_
+    assert roc_auc_score(ty, boosted.score(tq, tr)) > roc_auc_score(ty, linear.score(tq, tr)) + 0.05
+    # saved as arrays (no pickle) and read back to the same scores
+    boosted.save_pretrained(tmp_path / "b")
+    again = PairClassifierScorer.from_pretrained(tmp_path / "b", encoder=hashing_encoder)
+    assert again.boosted_
+    np.testing.assert_allclose(again.score(tq, tr), boosted.score(tq, tr))
+    # too little data for the booster: the linear model alone, said so
+    small = PairClassifierScorer(hashing_encoder).fit(q[:100], r[:100], y[:100])
+    assert not small.boosted_
+    with pytest.raises(ValidationError, match="groups"):
+        PairClassifierScorer(hashing_encoder).fit(q, r, y, groups=[1, 2])
+    with pytest.raises(ValidationError, match="boost"):
+        PairClassifierScorer(hashing_encoder, boost="yes")  # type: ignore[arg-type]
+    # the exported trees give scikit-learn's probabilities, missing values included
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    labels = (np.nan_to_num(X[:, 0]) + X[:, 1] ** 2 > 0.5).astype(int)
+    model = HistGradientBoostingClassifier(**_BOOST_PARAMS).fit(X, labels)
+    np.testing.assert_allclose(_Trees.from_sklearn(model).proba(X), model.predict_proba(X)[:, 1],
+                               atol=1e-9)
+
+
+def test_pair_classifier_reads_folders_from_before_the_booster(
+        hashing_encoder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    q, r, y = _band_pairs(300, seed=2)
+    pcs = PairClassifierScorer(hashing_encoder, boost=False).fit(q, r, y)
+    folder = pcs.save_pretrained(tmp_path / "v3")
+    cfg = folder / "config.json"
+    old = json.loads(cfg.read_text(encoding="utf-8"))
+    for key in ("boost", "boosted", "boost_baseline"):
+        old.pop(key)
+    old["format_version"] = 3
+    cfg.write_text(json.dumps(old), encoding="utf-8")
+    again = PairClassifierScorer.from_pretrained(folder, encoder=hashing_encoder)
+    assert not again.boosted_ and again.boost is False
+    np.testing.assert_allclose(again.score(q[:20], r[:20]), pcs.score(q[:20], r[:20]))
+    # a folder that says it has trees but lost them is refused
+    boosted = PairClassifierScorer(hashing_encoder).fit(*_band_pairs(300, seed=3))
+    bad = boosted.save_pretrained(tmp_path / "bad")
+    cfg = bad / "config.json"
+    meta = json.loads(cfg.read_text(encoding="utf-8"))
+    meta["boost_baseline"] = None
+    cfg.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFolderError, match="damaged"):
+        PairClassifierScorer.from_pretrained(bad, encoder=hashing_encoder)
+
+
 def test_mining_groups_replies_and_drops_dodges(hashing_encoder) -> None:  # type: ignore[no-untyped-def]
     groups = {"vp-price": [
         ("为什么B贵?", "因为B含有依克多因,原料成本高"),

@@ -58,9 +58,10 @@ def write_folder(
 
 
 def read_folder(
-    folder: str | os.PathLike[str], *, fmt: str, version: int
+    folder: str | os.PathLike[str], *, fmt: str, version: int | tuple[int, ...]
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read a folder written by :func:`write_folder`, checking format, version and checksum.
+    """Read a folder written by :func:`write_folder`, checking format, version (one, or
+    any of several a reader still understands) and checksum.
 
     Raises:
         ModelFolderError: a file is missing, not valid JSON, of another format or version,
@@ -83,10 +84,11 @@ def read_folder(
         raise ModelFolderError(f"{cfg_path} is not valid JSON: {exc}") from exc
     if not isinstance(config, dict):
         raise ModelFolderError(f"{cfg_path} holds {type(config).__name__}, expected an object")
-    if config.get("format") != fmt or config.get("format_version") != version:
+    versions = (version,) if isinstance(version, int) else tuple(version)
+    if config.get("format") != fmt or config.get("format_version") not in versions:
         raise ModelFolderError(
             f"{path} holds {config.get('format')!r} v{config.get('format_version')}, "
-            f"expected {fmt!r} v{version}"
+            f"expected {fmt!r} v{' or v'.join(str(v) for v in versions)}"
         )
     expected = config.get("arrays_sha256")
     if expected is not None and sha256_file(arr_path) != expected:

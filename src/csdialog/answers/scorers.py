@@ -10,7 +10,8 @@ probabilities in ``[0, 1]`` (``logics[i]`` is the expected :class:`AnswerLogic` 
   CrossWOZ / MultiWOZ validation splits (``benchmarks/bench_answers.py --fit-defaults``);
   call :meth:`SimilarityScorer.fit` to refit them on your own labels.
 - :class:`PairClassifierScorer`: the same evidence plus the question/reply embedding
-  interactions, trained on your labelled pairs; saved as JSON + safetensors.
+  interactions, trained on your labelled pairs (a logistic regression, averaged with
+  boosted trees over the evidence when there is enough data); saved as JSON + safetensors.
 - :class:`CrossEncoderScorer`: question and reply read together by one transformer,
   fine-tuned on your labelled pairs (:meth:`CrossEncoderScorer.fit`, e5-small by default)
   or a sentence-transformers ``CrossEncoder`` folder of yours.
@@ -201,8 +202,74 @@ def _check_labels(labels: Sequence[bool], n: int) -> np.ndarray:
 
 _PCS_FORMAT = "csdialog.PairClassifierScorer"
 # v2: the design gained the reply's value kinds and their product with the question vector;
-# v3: the kinds of value the question names and how many of them the reply covers.
-_PCS_VERSION = 3
+# v3: the kinds of value the question names and how many of them the reply covers;
+# v4: the boosted trees over the evidence (``boost``); v3 folders still load (no trees).
+_PCS_VERSION = 4
+_PCS_READS = (3, 4)
+
+# The booster (chosen on a dialogue-grouped 3-fold split of the CrossWOZ / MultiWOZ
+# validation pairs among 5 settings): gradient-boosted trees over the evidence columns and
+# the linear model's out-of-fold probability; it needs this much data to be fitted.
+_BOOST_PARAMS: dict[str, Any] = {"max_iter": 400, "learning_rate": 0.03, "max_leaf_nodes": 7,
+                                 "min_samples_leaf": 40, "random_state": 0}
+_BOOST_MIN_PAIRS = 200
+_BOOST_MIN_PER_LABEL = 20
+_BOOST_FOLDS = 3
+
+
+class _Trees:
+    """Gradient-boosted regression trees for a binary classifier, as flat arrays (saved in
+    safetensors, evaluated with numpy: no pickle, no scikit-learn needed to score).
+    Exported from a fitted ``HistGradientBoostingClassifier`` (numerical features)."""
+
+    FIELDS = ("feature", "threshold", "missing_left", "left", "right", "leaf", "value")
+
+    def __init__(self, arrays: dict[str, np.ndarray], roots: np.ndarray, baseline: float) -> None:
+        self.arrays = arrays
+        self.roots = roots
+        self.baseline = baseline
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> _Trees:
+        parts: dict[str, list[np.ndarray]] = {f: [] for f in cls.FIELDS}
+        roots, offset = [], 0
+        for (predictor,) in model._predictors:  # one tree per iteration (binary)
+            nodes = predictor.nodes
+            roots.append(offset)
+            parts["feature"].append(nodes["feature_idx"].astype(np.int32))
+            parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
+            parts["missing_left"].append(nodes["missing_go_to_left"].astype(np.uint8))
+            parts["left"].append(nodes["left"].astype(np.int32) + offset)
+            parts["right"].append(nodes["right"].astype(np.int32) + offset)
+            parts["leaf"].append(nodes["is_leaf"].astype(np.uint8))
+            parts["value"].append(nodes["value"].astype(np.float64))
+            if nodes["is_categorical"].any():
+                raise ValidationError("the booster has categorical splits, which _Trees cannot export")
+            offset += len(nodes)
+        arrays = {f: np.concatenate(v) for f, v in parts.items()}
+        return cls(arrays, np.asarray(roots, dtype=np.int32),
+                   float(np.ravel(model._baseline_prediction)[0]))
+
+    def proba(self, Z: np.ndarray) -> np.ndarray:
+        a = self.arrays
+        node = np.broadcast_to(self.roots, (len(Z), len(self.roots))).copy()
+        rows = np.arange(len(Z))[:, None]
+        while True:
+            inner = a["leaf"][node] == 0
+            if not inner.any():
+                break
+            x = Z[rows, a["feature"][node]]
+            go_left = np.where(np.isnan(x), a["missing_left"][node] == 1, x <= a["threshold"][node])
+            node = np.where(inner, np.where(go_left, a["left"][node], a["right"][node]), node)
+        raw = self.baseline + a["value"][node].sum(axis=1)
+        return _sigmoid(raw)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {f"boost_{k}": v for k, v in {**self.arrays, "roots": self.roots}.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], baseline: float) -> _Trees:
+        return cls({f: arrays[f"boost_{f}"] for f in cls.FIELDS}, arrays["boost_roots"], baseline)
 
 
 #: Kinds of value a question can name ("the phone number and the postcode?"): every value
@@ -242,6 +309,14 @@ class PairClassifierScorer:
         encoder: encoder name or object (default: the offline default).
         C: inverse regularisation strength (0.003 was best on a dialogue-grouped held-out
             part of the CrossWOZ / MultiWOZ validation splits with e5-small).
+        boost: also fit gradient-boosted trees (scikit-learn's histogram boosting, 400
+            shallow trees) over the hand-made evidence columns and the linear model's
+            out-of-fold probability, and score with the mean of the two probabilities: the
+            trees can form the "and"s a linear model cannot ("a postcode was asked for,
+            the reply asks something back, and carries no postcode"). Fitted only on at
+            least 200 pairs with 20 of each label (``boosted_`` says whether it was). On
+            the dialogue-grouped split of the validation pairs it raised natural-pair AUC
+            on all three data sets (see docs/answers.md).
         evidence_weight: the few hand-made evidence columns (the :data:`BASE_FEATURES`,
             types, value kinds and coverage) are multiplied by this after standardisation,
             so the penalty shrinks them less than the thousands of embedding-interaction
@@ -259,7 +334,7 @@ class PairClassifierScorer:
     """
 
     def __init__(self, encoder: str | Encoder | None = None, *, C: float = 0.003,
-                 evidence_weight: float = 2.0) -> None:
+                 evidence_weight: float = 2.0, boost: bool = True) -> None:
         if isinstance(evidence_weight, bool) or not (
                 isinstance(evidence_weight, int | float) and 0 < evidence_weight < float("inf")):
             raise ValidationError(
@@ -272,6 +347,15 @@ class PairClassifierScorer:
         self.intercept_: float = 0.0
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
+        if not isinstance(boost, bool):
+            raise ValidationError(f"boost must be True or False, got {boost!r}")
+        self.boost = boost
+        self.trees_: _Trees | None = None
+
+    @property
+    def boosted_(self) -> bool:
+        """Whether the boosted trees were fitted (``boost`` and enough data)."""
+        return self.trees_ is not None
 
     def _design(
         self, questions: Sequence[str], replies: Sequence[str],
@@ -301,21 +385,61 @@ class PairClassifierScorer:
 
     def fit(
         self, questions: Sequence[str], replies: Sequence[str], labels: Sequence[bool],
-        logics: Sequence[AnswerLogic | None] | None = None,
+        logics: Sequence[AnswerLogic | None] | None = None, *,
+        groups: Sequence[Any] | None = None,
     ) -> PairClassifierScorer:
-        """Train on labelled pairs (``labels[i]``: did ``replies[i]`` answer ``questions[i]``?)."""
-        from sklearn.linear_model import LogisticRegression
+        """Train on labelled pairs (``labels[i]``: did ``replies[i]`` answer ``questions[i]``?).
 
+        Args:
+            groups: the dialogue (or any group id) of each pair. The booster learns from
+                the linear model's out-of-fold scores; with groups, a pair's fold holds
+                its whole dialogue, so those scores are as honest as on new dialogues.
+                Without them the folds are random (seeded).
+        """
         X, evidence = self._design(questions, replies, logics)
         y = _check_labels(labels, len(X))
-        self.mean_ = X.mean(axis=0)
-        # standardised, then the evidence columns weighted (folded into the scale)
-        self.scale_ = (X.std(axis=0) + 1e-6) / np.where(evidence, self.evidence_weight, 1.0)
-        lr = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
-        lr.fit((X - self.mean_) / self.scale_, y)
-        self.coef_ = lr.coef_[0].astype(np.float64)
-        self.intercept_ = float(lr.intercept_[0])
+        if groups is not None and len(groups) != len(y):
+            raise ValidationError(f"groups must have one entry per pair: {len(y)} pairs, "
+                                  f"{len(groups)} groups")
+        self.coef_, self.intercept_, self.mean_, self.scale_ = self._fit_linear(X, evidence, y)
+        self.trees_ = None
+        if self.boost and len(y) >= _BOOST_MIN_PAIRS and min(
+                int(y.sum()), int(len(y) - y.sum())) >= _BOOST_MIN_PER_LABEL:
+            self.trees_ = self._fit_trees(X, evidence, y, groups)
         return self
+
+    def _fit_linear(self, X: np.ndarray, evidence: np.ndarray, y: np.ndarray
+                    ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression
+
+        mean = X.mean(axis=0)
+        # standardised, then the evidence columns weighted (folded into the scale)
+        scale = (X.std(axis=0) + 1e-6) / np.where(evidence, self.evidence_weight, 1.0)
+        lr = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
+        lr.fit((X - mean) / scale, y)
+        return lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), mean, scale
+
+    def _fit_trees(self, X: np.ndarray, evidence: np.ndarray, y: np.ndarray,
+                   groups: Sequence[Any] | None) -> _Trees:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.model_selection import GroupKFold, StratifiedKFold
+
+        if groups is not None and len(set(groups)) >= _BOOST_FOLDS:
+            codes = np.unique(np.asarray([str(g) for g in groups]), return_inverse=True)[1]
+            splits = list(GroupKFold(n_splits=_BOOST_FOLDS).split(X, y, codes))
+        else:
+            splits = list(StratifiedKFold(n_splits=_BOOST_FOLDS, shuffle=True,
+                                          random_state=0).split(X, y))
+        oof = np.zeros(len(y))
+        for tr, te in splits:
+            if len(set(y[tr].tolist())) < 2:  # a fold without one label: no honest score
+                oof[te] = float(y[tr].mean())
+                continue
+            coef, b, mean, scale = self._fit_linear(X[tr], evidence, y[tr])
+            oof[te] = _sigmoid(((X[te] - mean) / scale) @ coef + b)
+        booster = HistGradientBoostingClassifier(**_BOOST_PARAMS)
+        booster.fit(np.hstack([X[:, evidence], oof[:, None]]), y)
+        return _Trees.from_sklearn(booster)
 
     def score(
         self, questions: Sequence[str], replies: Sequence[str],
@@ -325,8 +449,12 @@ class PairClassifierScorer:
             raise NotFittedError(
                 "this PairClassifierScorer is not trained yet; call fit(questions, replies, labels) first"
             )
-        X, _ = self._design(questions, replies, logics)
-        return _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
+        X, evidence = self._design(questions, replies, logics)
+        p = _sigmoid(((X - self.mean_) / self.scale_) @ self.coef_ + self.intercept_)
+        if self.trees_ is None:
+            return p
+        out: np.ndarray = (p + self.trees_.proba(np.hstack([X[:, evidence], p[:, None]]))) / 2.0
+        return out
 
     def save_pretrained(self, folder: str | os.PathLike[str]) -> Path:
         """Write ``config.json`` and ``arrays.safetensors`` (no pickle)."""
@@ -335,10 +463,13 @@ class PairClassifierScorer:
         from csdialog._folder import write_folder
 
         config = {"encoder": getattr(self.encoder, "name", "custom"), "C": self.C,
-                  "evidence_weight": self.evidence_weight,
+                  "evidence_weight": self.evidence_weight, "boost": self.boost,
+                  "boosted": self.trees_ is not None,
+                  "boost_baseline": None if self.trees_ is None else self.trees_.baseline,
                   "intercept": self.intercept_, "dim": int(self.encoder.dim),
                   "value_kinds": list(VALUE_KINDS)}
-        arrays = {"coef": self.coef_, "mean": self.mean_, "scale": self.scale_}
+        arrays = {"coef": self.coef_, "mean": self.mean_, "scale": self.scale_,
+                  **({} if self.trees_ is None else self.trees_.to_arrays())}
         return write_folder(folder, fmt=_PCS_FORMAT, version=_PCS_VERSION, config=config,
                             arrays=arrays)
 
@@ -348,10 +479,11 @@ class PairClassifierScorer:
     ) -> PairClassifierScorer:
         from csdialog._folder import read_folder
 
-        config, arrays = read_folder(folder, fmt=_PCS_FORMAT, version=_PCS_VERSION)
+        config, arrays = read_folder(folder, fmt=_PCS_FORMAT, version=_PCS_READS)
         enc = encoder if encoder is not None else config["encoder"]
         self = cls(enc, C=float(config["C"]),
-                   evidence_weight=float(config["evidence_weight"]))
+                   evidence_weight=float(config["evidence_weight"]),
+                   boost=bool(config.get("boost", False)))  # v3: no trees
         if int(self.encoder.dim) != int(config["dim"]):
             raise ModelFolderError(
                 f"{str(folder)!r} was trained with a {config['dim']}-d encoder "
@@ -364,6 +496,13 @@ class PairClassifierScorer:
             )
         self.coef_, self.mean_, self.scale_ = arrays["coef"], arrays["mean"], arrays["scale"]
         self.intercept_ = float(config["intercept"])
+        if config.get("boosted"):
+            missing = [f for f in (*_Trees.FIELDS, "roots") if f"boost_{f}" not in arrays]
+            if missing or config.get("boost_baseline") is None:
+                raise ModelFolderError(
+                    f"{str(folder)!r} says it has boosted trees but lacks {missing or ['boost_baseline']}; "
+                    "the folder is damaged, save it again")
+            self.trees_ = _Trees.from_arrays(arrays, float(config["boost_baseline"]))
         return self
 
 
