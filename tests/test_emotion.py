@@ -169,6 +169,38 @@ def test_no_sarcasm_flag_without_warm_words() -> None:
     assert not p_angry.sarcastic and p_thanks.sarcastic
 
 
+@pytest.mark.parametrize("text, thanks", [
+    ("你们发错了还让我出运费，高，实在是高，多谢指点。", True),
+    ("好喔，天候因素只下在你們家，真是辛苦了。", True),
+    ("So I pay to return something I cancelled. Perfect. Thanks so much.", True),
+    ("Cool, appreciate it.", True),
+    ("谢绝退货是吧？", False),                      # "declines": not thanks
+    ("I am furious", False),
+])
+def test_words_of_thanks_count_as_a_warm_surface(text: str, thanks: bool, tmp_path: Path) -> None:
+    """A turn that says thanks can be flagged even when the emotion head reads it as
+    negative on its own; other turns still need a warm reading; models saved before the
+    setting keep it off."""
+    clf = _fit(window=2)
+    clf.sarcasm_threshold_ = 0.0  # every turn passes the sarcasm score
+    items = [ContextualText(text, (Turn("customer", "my parcel is late"),
+                                   Turn("agent", "not our problem")))]
+    S, _, _ = clf._sarcasm_features(items)
+    _, neg = clf._polarity_masks()
+    cold = np.where(neg, 1.0 / neg.sum(), 0.0)[None, :]  # read as purely negative
+    assert clf.sarcasm_thanks_gate
+    assert clf._sarcastic(items, S, cold)[1].tolist() == [thanks]
+    clf.sarcasm_thanks_gate = False
+    assert clf._sarcastic(items, S, cold)[1].tolist() == [False]
+    clf.sarcasm_thanks_gate = True
+    folder = clf.save_pretrained(tmp_path / "emo")
+    assert EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_thanks_gate
+    cfg = json.loads((folder / "config.json").read_text())
+    del cfg["params"]["sarcasm_thanks_gate"]
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert not EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_thanks_gate
+
+
 def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
         tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
     """sarcasm_finetune adds a LoRA cross-encoder over the turn and its context; the folder

@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,6 +138,11 @@ _N_EXTRA = 11  # incongruity (8) + resolution (3) features of the sarcasm head
 #: seen in training): terse thanks ("ok, thanks", "好的,谢谢") often carry only 0.4 positive
 #: mass. Models saved before this setting existed keep the former 0.5.
 _MIN_SURFACE = 0.35
+#: Words of thanks: a turn that says thanks has a warm surface whatever the emotion head
+#: reads in it ("你们发错了还让我出运费，高，实在是高，多谢指点。" reads as dissatisfied on its
+#: own, and is exactly the thanks that may be sarcastic). "谢绝" (declines) is not thanks.
+_THANKS_WORDS = re.compile(r"谢(?!绝)|謝(?!絕)|感恩|辛苦|\bthanks?\b|\bthank you\b|\bappreciate|"
+                           r"\bcheers\b|\bthx\b", re.IGNORECASE)
 
 #: GoEmotions (27 + neutral) -> taxonomy. ``None``: no counterpart, the example is not used.
 GOEMOTIONS_TO_TAXONOMY: Mapping[str, str | None] = MappingProxyType({
@@ -362,6 +368,10 @@ class EmotionClassifier(ParamsMixin):
             words when the cross-encoder alone calls them sarcastic (irony carried by the
             content). More sarcasm caught, but plain complaints and impatient turns get
             flagged too (see docs/emotion.md); off by default.
+        sarcasm_thanks_gate: a turn with words of thanks ("谢谢", "多谢", "辛苦了", "thanks",
+            "appreciate it"...) counts as warm on the surface even when the emotion head
+            reads it as negative, so its sarcasm probability decides (models saved before
+            this setting keep it off).
 
     Attributes (after ``fit``):
         emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
@@ -386,6 +396,7 @@ class EmotionClassifier(ParamsMixin):
         random_state: int = 0,
         sarcasm_finetune: FineTuneArgs | None = None,
         sarcasm_cross_gate: bool = False,
+        sarcasm_thanks_gate: bool = True,
     ) -> None:
         self.encoder = encoder
         self.window = window
@@ -398,11 +409,12 @@ class EmotionClassifier(ParamsMixin):
         self.random_state = random_state
         self.sarcasm_finetune = sarcasm_finetune
         self.sarcasm_cross_gate = sarcasm_cross_gate
+        self.sarcasm_thanks_gate = sarcasm_thanks_gate
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
         "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune",
-        "sarcasm_cross_gate")
+        "sarcasm_cross_gate", "sarcasm_thanks_gate")
 
 
     # ------------------------------------------------------------------ fit
@@ -614,12 +626,15 @@ class EmotionClassifier(ParamsMixin):
                    P_surf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(sarcasm probabilities, flags). A turn is flagged when its probability passes
         the threshold and its surface is warm (positive mass at least
-        ``sarcasm_min_surface_`` and above the negative mass), or, with
+        ``sarcasm_min_surface_`` and above the negative mass, or, with
+        ``sarcasm_thanks_gate``, words of thanks in the turn), or, with
         ``sarcasm_cross_gate``, when the cross-encoder alone also calls it sarcastic
         (irony carried by the content, without warm words)."""
         pos, neg = self._polarity_masks()
         warm_mass = P_surf[:, pos].sum(axis=1)
         warm = (warm_mass >= self.sarcasm_min_surface_) & (warm_mass > P_surf[:, neg].sum(axis=1))
+        if self.sarcasm_thanks_gate:
+            warm |= np.array([bool(_THANKS_WORDS.search(it.text)) for it in items], dtype=bool)
         assert self.sarcasm_head_ is not None
         head = self.sarcasm_head_.proba(S)[:, 1]
         if self.sarcasm_cross_ is not None and self.sarcasm_cross_gate:
@@ -754,6 +769,7 @@ class EmotionClassifier(ParamsMixin):
             params = dict(config["params"])
             if params.get("sarcasm_finetune") is not None:
                 params["sarcasm_finetune"] = FineTuneArgs(**params["sarcasm_finetune"])
+            params.setdefault("sarcasm_thanks_gate", False)  # saved before it existed
             self = cls(**params)
             if encoder is not None:
                 self.encoder = encoder
