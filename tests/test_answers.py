@@ -338,8 +338,10 @@ def test_pair_classifier_booster_learns_what_the_linear_model_cannot(
     X[rng.random(X.shape) < 0.1] = np.nan
     labels = (np.nan_to_num(X[:, 0]) + X[:, 1] ** 2 > 0.5).astype(int)
     model = HistGradientBoostingClassifier(**_BOOST_PARAMS).fit(X, labels)
-    np.testing.assert_allclose(_Trees.from_sklearn(model).proba(X), model.predict_proba(X)[:, 1],
-                               atol=1e-9)
+    trees = _Trees.from_sklearn(model)
+    np.testing.assert_allclose(trees.proba(X), model.predict_proba(X)[:, 1], atol=1e-9)
+    np.testing.assert_allclose(trees.proba(X, block=64), trees.proba(X))  # in blocks
+    assert trees.proba(X[:0]).shape == (0,)
 
 
 def test_pair_classifier_reads_folders_from_before_the_booster(

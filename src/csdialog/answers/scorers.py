@@ -250,7 +250,12 @@ class _Trees:
         return cls(arrays, np.asarray(roots, dtype=np.int32),
                    float(np.ravel(model._baseline_prediction)[0]))
 
-    def proba(self, Z: np.ndarray) -> np.ndarray:
+    def proba(self, Z: np.ndarray, *, block: int = 4096) -> np.ndarray:
+        """Probabilities for the rows of ``Z``, ``block`` rows at a time (the traversal
+        holds a rows x trees array of node ids)."""
+        if len(Z) > block:
+            return np.concatenate([self.proba(Z[i:i + block], block=block)
+                                   for i in range(0, len(Z), block)])
         a = self.arrays
         node = np.broadcast_to(self.roots, (len(Z), len(self.roots))).copy()
         rows = np.arange(len(Z))[:, None]
