@@ -267,6 +267,47 @@ def test_refinement_moves_questions_to_the_nearest_viewpoint() -> None:
         ViewpointClusterer(encoder="hashing", refine_iterations=-1).fit(["a?", "b?"])
 
 
+def test_connectivity_merge_joins_pieces_of_one_question() -> None:
+    """Two pieces of one dense group (interleaved: many nearest-neighbour links between
+    them) merge; a separate group and noise stay apart; a strict threshold merges nothing."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(40, 8)) * 0.05 + np.eye(8)[0]
+    b = rng.normal(size=(20, 8)) * 0.05 + np.eye(8)[1]
+    Z = np.vstack([a, b, np.eye(8)[2:3]]).astype(np.float32)
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    labels = np.array([3 + i % 2 for i in range(40)] + [7] * 20 + [-1])  # group a split in two
+    vc = ViewpointClusterer(encoder="hashing")
+    out = vc._connect(Z, labels, 0.12, min_points=10)
+    assert set(out[:40].tolist()) == {3} and set(out[40:60].tolist()) == {7} and out[60] == -1
+    assert vc._connect(Z, labels, 1.0, min_points=10).tolist() == labels.tolist()
+    # a small fit is left alone (the default needs 500 grouped questions)
+    assert vc._connect(Z, labels, 0.12).tolist() == labels.tolist()
+    # the graph on a seeded sample (max_fit_samples) still merges every question
+    sampled = ViewpointClusterer(encoder="hashing", max_fit_samples=30)._connect(
+        Z, labels, 0.12, min_points=10)
+    assert set(sampled[:40].tolist()) == {3}
+
+
+def test_connect_threshold_auto_off_explicit_and_saved(tmp_path: Path) -> None:
+    texts, _ = _questions()
+    assert _fit().connect_threshold_ is None  # hashing: not calibrated, off
+    vc = _fit(connect_threshold=0.2)
+    assert vc.connect_threshold_ == 0.2
+    enc = HashingEncoder(dim=256)
+    again = ViewpointClusterer.from_pretrained(vc.save_pretrained(tmp_path / "vp"), encoder=enc)
+    assert again.connect_threshold_ == 0.2 and again.assign(texts) == vc.assign(texts)
+    cfg = json.loads((tmp_path / "vp" / "config.json").read_text())
+    del cfg["connect_threshold"], cfg["params"]["connect_threshold"]  # saved before it existed
+    (tmp_path / "vp" / "config.json").write_text(json.dumps(cfg))
+    assert ViewpointClusterer.from_pretrained(tmp_path / "vp", encoder=enc).connect_threshold_ is None
+    for bad in (0, 1.5, True, "high"):
+        with pytest.raises(ValidationError, match="connect_threshold"):
+            _fit(connect_threshold=bad)
+    from csdialog.viewpoints import CALIBRATION
+
+    assert CALIBRATION["e5-small"]["connect"] == 0.12 and "connect" not in CALIBRATION["hashing"]
+
+
 # ---------------------------------------------------------------------- adapt (self-training)
 
 def _tiny_questions() -> list[str]:
