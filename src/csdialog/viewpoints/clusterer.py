@@ -617,18 +617,24 @@ class ViewpointClusterer:
         import heapq
 
         X = Z[grouped]
-        links: dict[int, dict[int, int]] = defaultdict(dict)
+        codes, dense = np.unique(lab, return_inverse=True)  # viewpoint ids -> 0..m-1
+        m = len(codes)
+        pair_keys: list[np.ndarray] = []
         for start in range(0, len(X), 2048):
             sim = X[start:start + 2048] @ X.T
             rows = np.arange(len(sim))
             sim[rows, start + rows] = -np.inf  # not its own neighbour
             nn = np.argpartition(-sim, _CONNECT_K, axis=1)[:, :_CONNECT_K]
-            for a, b in zip(np.repeat(lab[start:start + len(sim)], _CONNECT_K), lab[nn].ravel(),
-                            strict=True):
-                if a != b:
-                    ia, ib = int(a), int(b)
-                    links[ia][ib] = links[ia].get(ib, 0) + 1
-                    links[ib][ia] = links[ib].get(ia, 0) + 1
+            a = np.repeat(dense[start:start + len(sim)], _CONNECT_K)
+            b = dense[nn].ravel()
+            cross = a != b
+            lo, hi = np.minimum(a[cross], b[cross]), np.maximum(a[cross], b[cross])
+            pair_keys.append(lo.astype(np.int64) * m + hi)
+        keys, n_links = np.unique(np.concatenate(pair_keys), return_counts=True)
+        links: dict[int, dict[int, int]] = defaultdict(dict)
+        for key, v in zip(keys.tolist(), n_links.tolist(), strict=True):
+            i, j = int(codes[key // m]), int(codes[key % m])
+            links[i][j] = links[j][i] = int(v)
         size = Counter(int(v) for v in lab)
 
         def share(i: int, j: int) -> float:
