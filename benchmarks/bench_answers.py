@@ -19,7 +19,10 @@ weights, no logic); ``SimilarityScorer + mined logic`` (the logic of the questio
 matched viewpoint, mined from the validation dialogues); ``PairClassifierScorer``
 (trained on the validation pairs of the data set, with the mined logic) and the same
 scorer trained once on the validation pairs of all data sets pooled (one model for both
-languages, scored on each test split). With ``--cross-encoder``: e5-small fine-tuned as
+languages, scored on each test split), and once on the MultiWOZ-zh and MultiWOZ 2.1
+validation pairs together (one dialogue set in two languages, C = 0.001). Every
+``PairClassifierScorer`` uses its defaults, boosted trees included, with each pair's
+dialogue as its group for the out-of-fold folds. With ``--cross-encoder``: e5-small fine-tuned as
 a cross-encoder (question and reply read together) on the same pooled validation pairs,
 alone and averaged with the pooled ``PairClassifierScorer``. Metrics: ROC-AUC and F1 (the
 threshold that maximises F1 on validation).

@@ -370,11 +370,11 @@ class ViewpointClusterer:
         (with ``adapted``, the entry ``"adapted:<encoder name>"``)."""
         given = {"merge": self.merge_threshold, "outlier": self.outlier_threshold,
                  "assign": self.assign_threshold}
+        enc_name = (_ADAPTED if adapted else "") + str(getattr(self.encoder_, "name", ""))
+        family = re.sub(r"-\d+$", "", enc_name)  # "hashing-128" -> "hashing"
+        found = CALIBRATION.get(enc_name) or CALIBRATION.get(family)
         table: Mapping[str, float] = _FALLBACK
         if "auto" in given.values():
-            enc_name = (_ADAPTED if adapted else "") + str(getattr(self.encoder_, "name", ""))
-            family = re.sub(r"-\d+$", "", enc_name)  # "hashing-128" -> "hashing"
-            found = CALIBRATION.get(enc_name) or CALIBRATION.get(family)
             if found is None:
                 warnings.warn(
                     f"no calibrated viewpoint thresholds for encoder {enc_name!r}; using "
@@ -385,9 +385,7 @@ class ViewpointClusterer:
                 )
             else:
                 table = found
-        if self.connect_threshold == "auto":
-            enc_name = (_ADAPTED if adapted else "") + str(getattr(self.encoder_, "name", ""))
-            found = CALIBRATION.get(enc_name) or CALIBRATION.get(re.sub(r"-\d+$", "", enc_name))
+        if self.connect_threshold == "auto":  # off where it was not calibrated
             connect = None if found is None or "connect" not in found else float(found["connect"])
         else:
             connect = None if self.connect_threshold is None else float(self.connect_threshold)
