@@ -288,6 +288,24 @@ def test_connectivity_merge_joins_pieces_of_one_question() -> None:
     assert set(sampled[:40].tolist()) == {3}
 
 
+def test_connectivity_merge_neighbours_reach_across_adjacent_pieces() -> None:
+    """Two adjacent, separately tight pieces of one question (20 each) share no link when
+    every question's neighbours fit in its own piece, and merge when the graph has more
+    neighbours than a piece holds; a distant group stays apart at either setting."""
+    rng = np.random.default_rng(1)
+    e = np.eye(8)
+    pieces = [rng.normal(size=(20, 8)) * 0.01 + e[0],
+              rng.normal(size=(20, 8)) * 0.01 + e[0] + 0.15 * e[3],
+              rng.normal(size=(40, 8)) * 0.01 + e[1]]
+    Z = np.vstack(pieces).astype(np.float32)
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    labels = np.array([0] * 20 + [1] * 20 + [2] * 40)
+    vc = ViewpointClusterer(encoder="hashing")
+    assert vc._connect(Z, labels, 0.12, n_neighbors=5, min_points=10).tolist() == labels.tolist()
+    wide = vc._connect(Z, labels, 0.12, n_neighbors=30, min_points=10)
+    assert set(wide[:40].tolist()) == {0} and set(wide[40:].tolist()) == {2}
+
+
 def test_connect_threshold_auto_off_explicit_and_saved(tmp_path: Path) -> None:
     texts, _ = _questions()
     assert _fit().connect_threshold_ is None  # hashing: not calibrated, off

@@ -65,10 +65,10 @@ _MIN_HDBSCAN = 100  # distinct questions below which HDBSCAN is not used
 CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "e5-small": MappingProxyType({"merge": 0.96, "outlier": 0.86, "assign": 0.895,
                                   "connect": 0.12}),
-    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.56, "connect": 0.10}),
+    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.56, "connect": 0.12}),
     "hashing": MappingProxyType({"merge": 0.68, "outlier": 0.30, "assign": 0.52}),
     "concat:e5-small+usem3+minilm": MappingProxyType(
-        {"merge": 0.82, "outlier": 0.48, "assign": 0.63, "connect": 0.15}),
+        {"merge": 0.82, "outlier": 0.48, "assign": 0.63, "connect": 0.10}),
     "concat:e5-small+minilm": MappingProxyType({"merge": 0.92, "outlier": 0.56, "assign": 0.68,
                                                 "connect": 0.12}),
     # after adapt=True (calibrate_viewpoints.py --adapt: adapted on each set's first pass)
@@ -78,8 +78,11 @@ CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
 })
 _FALLBACK = MappingProxyType({"merge": 0.90, "outlier": 0.80, "assign": 0.85})
 _ADAPTED = "adapted:"  # CALIBRATION key prefix of encoders adapted by ``adapt=True``
-_CONNECT_K = 10  # nearest neighbours per question in the connectivity merge
-#: Fewer grouped questions than this and the connectivity merge is skipped: 10 neighbours
+#: Nearest neighbours per question in the connectivity merge: 15 was best for every
+#: calibrated encoder over three densities (calibrate_viewpoints.py --connect; 10 merged
+#: too little when a question has many wordings).
+_CONNECT_K = 15
+#: Fewer grouped questions than this and the connectivity merge is skipped: 15 neighbours
 #: are then a large share of all questions (on the 109 sample-chat questions it merged 12
 #: viewpoints into 4), and a small fit is not what over-splits.
 _CONNECT_MIN_POINTS = 500
@@ -211,15 +214,18 @@ class ViewpointClusterer:
             mean (NMI + ARI) / 2 on the calibration sets for every calibrated encoder
             (docs/viewpoints.md). 0 turns it off.
         connect_threshold: after the refinement, two viewpoints merge when the links
-            between them in the graph of each question's 10 nearest neighbours reach
-            this share of what their sizes allow (links / (10 x (size a + size b)));
+            between them in the graph of each question's 15 nearest neighbours reach
+            this share of what their sizes allow (links / (15 x (size a + size b)));
             merged greedily, strongest first, then the borders are refined again. Pieces
             of one question that HDBSCAN split apart are densely linked even when their
             centroids are not the closest (on the calibration sets it told pieces of one
             intent from neighbouring intents better than the centroid cosine: ROC-AUC
             0.87 vs 0.75 on clinc150, 0.79 vs 0.56 on banking77). ``"auto"``: the
-            encoder's calibrated value, off when it has none; ``None``: off. Skipped
-            below 500 grouped distinct questions (10 neighbours would be too large a
+            encoder's calibrated value, off when it has none; ``None``: off. The
+            number of neighbours and the thresholds were calibrated together at three
+            densities (20, 30 and 45 wordings per intent), because HDBSCAN splits a
+            question into more pieces the more wordings of it there are. Skipped
+            below 500 grouped distinct questions (15 neighbours would be too large a
             share of them).
         max_fit_samples: cluster at most this many distinct questions (a seeded sample);
             the others are assigned afterwards. Keeps time and memory bounded.
@@ -598,11 +604,13 @@ class ViewpointClusterer:
         return out
 
     def _connect(self, Z: np.ndarray, labels: np.ndarray, threshold: float, *,
+                 n_neighbors: int | None = None,
                  min_points: int = _CONNECT_MIN_POINTS) -> np.ndarray:
         """Merge viewpoints joined by many nearest-neighbour links (see
         ``connect_threshold``). The graph is built on at most ``max_fit_samples`` grouped
         questions (a seeded sample); the merges apply to every question. Skipped below
-        ``min_points`` grouped questions."""
+        ``min_points`` grouped questions. ``n_neighbors`` defaults to ``_CONNECT_K``."""
+        n_neighbors = _CONNECT_K if n_neighbors is None else n_neighbors
         grouped = np.flatnonzero(labels >= 0)
         if len(grouped) < min_points:
             return labels
@@ -610,7 +618,7 @@ class ViewpointClusterer:
             rng = np.random.default_rng(self.random_state)
             grouped = np.sort(rng.choice(grouped, size=self.max_fit_samples, replace=False))
         lab = labels[grouped]
-        if len(grouped) <= _CONNECT_K or len(np.unique(lab)) < 2:
+        if len(grouped) <= n_neighbors or len(np.unique(lab)) < 2:
             return labels
         import heapq
 
@@ -622,8 +630,8 @@ class ViewpointClusterer:
             sim = X[start:start + 512] @ X.T
             rows = np.arange(len(sim))
             sim[rows, start + rows] = -np.inf  # not its own neighbour
-            nn = np.argpartition(sim, -_CONNECT_K, axis=1)[:, -_CONNECT_K:]
-            a = np.repeat(dense[start:start + len(sim)], _CONNECT_K)
+            nn = np.argpartition(sim, -n_neighbors, axis=1)[:, -n_neighbors:]
+            a = np.repeat(dense[start:start + len(sim)], n_neighbors)
             b = dense[nn].ravel()
             cross = a != b
             lo, hi = np.minimum(a[cross], b[cross]), np.maximum(a[cross], b[cross])
@@ -636,7 +644,7 @@ class ViewpointClusterer:
         size = Counter(int(v) for v in lab)
 
         def share(i: int, j: int) -> float:
-            return links[i].get(j, 0) / (_CONNECT_K * (size[i] + size[j]))
+            return links[i].get(j, 0) / (n_neighbors * (size[i] + size[j]))
 
         heap = [(-share(i, j), i, j) for i in links for j in links[i] if i < j]
         heapq.heapify(heap)
