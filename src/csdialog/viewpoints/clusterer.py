@@ -82,9 +82,9 @@ _ADAPTED = "adapted:"  # CALIBRATION key prefix of encoders adapted by ``adapt=T
 #: calibrated encoder over three densities (calibrate_viewpoints.py --connect; 10 merged
 #: too little when a question has many wordings).
 _CONNECT_K = 15
-#: Fewer grouped questions than this and the connectivity merge is skipped: 15 neighbours
-#: are then a large share of all questions (on the 109 sample-chat questions it merged 12
-#: viewpoints into 4), and a small fit is not what over-splits.
+#: Fewer grouped questions than this and the connectivity merge is skipped: the neighbours
+#: are then a large share of all questions (on the 109 sample-chat questions, with 10
+#: neighbours, it merged 12 viewpoints into 4), and a small fit is not what over-splits.
 _CONNECT_MIN_POINTS = 500
 
 
@@ -604,13 +604,12 @@ class ViewpointClusterer:
         return out
 
     def _connect(self, Z: np.ndarray, labels: np.ndarray, threshold: float, *,
-                 n_neighbors: int | None = None,
+                 n_neighbors: int = _CONNECT_K,
                  min_points: int = _CONNECT_MIN_POINTS) -> np.ndarray:
         """Merge viewpoints joined by many nearest-neighbour links (see
         ``connect_threshold``). The graph is built on at most ``max_fit_samples`` grouped
         questions (a seeded sample); the merges apply to every question. Skipped below
-        ``min_points`` grouped questions. ``n_neighbors`` defaults to ``_CONNECT_K``."""
-        n_neighbors = _CONNECT_K if n_neighbors is None else n_neighbors
+        ``min_points`` grouped questions."""
         grouped = np.flatnonzero(labels >= 0)
         if len(grouped) < min_points:
             return labels
