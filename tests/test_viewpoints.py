@@ -130,6 +130,50 @@ def test_assign_save_load_identical(tmp_path: Path) -> None:
     assert [v.to_dict() for v in loaded.viewpoints_] == [v.to_dict() for v in vc.viewpoints_]
 
 
+def test_fitted_questions_keep_their_viewpoint_in_assign(tmp_path: Path) -> None:
+    """fit(X).predict(X) == labels_: an outlier attached at fit (below the assign threshold)
+    and a question left unassigned keep their fit-time answer, also after save / load."""
+    texts, _ = _questions()
+    stray = ["你们几点下班", "面膜B有没有小样"]
+    vc = _fit(outlier_threshold=0.0, assign_threshold=0.99)  # attach everything, assign little
+    fitted = [vc.viewpoints_[g].viewpoint_id if g >= 0 else None for g in vc.labels_]
+    by_cosine = ViewpointClusterer.from_pretrained(vc.save_pretrained(tmp_path / "a"),
+                                                   encoder=HashingEncoder(dim=256))
+    by_cosine.members_ = {}  # the rule for new wordings alone
+    assert by_cosine.assign(texts) != fitted  # so the test below can fail
+    assert vc.assign(texts) == fitted and vc.predict(texts).tolist() == vc.labels_.tolist()
+    assert vc.assign(["面膜B为什么贵？？"]) == vc.assign(["面膜B为什么贵"])  # same key
+    loaded = ViewpointClusterer.from_pretrained(vc.save_pretrained(tmp_path / "b"),
+                                                encoder=HashingEncoder(dim=256))
+    assert loaded.assign(texts) == fitted
+    # partial_fit remembers what it assigned and what it clustered anew
+    vc.partial_fit(stray + texts[:2])
+    ids = vc.assign(stray + texts[:2])
+    assert ids == [vc.viewpoints_[g].viewpoint_id if g >= 0 else None for g in vc.labels_]
+    assert ids[2:] == fitted[:2]
+    # a folder saved before the fitted keys were kept assigns every question by its cosine
+    cfg = json.loads((tmp_path / "b" / "config.json").read_text())
+    del cfg["members"]
+    (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
+    old = ViewpointClusterer.from_pretrained(tmp_path / "b", encoder=HashingEncoder(dim=256))
+    assert old.members_ == {} and old.assign(texts) == by_cosine.assign(texts)
+    cfg["members"] = {"x": 99}
+    (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="members"):
+        ViewpointClusterer.from_pretrained(tmp_path / "b", encoder=HashingEncoder(dim=256))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from([q for qs in GROUPS.values() for q in qs]
+                                + ["你们几点下班", "有小样吗", "??", "Ａ"])
+                .map(lambda t: t + "？" * (len(t) % 2)), min_size=1, max_size=25),
+       st.floats(0.0, 0.99))
+def test_property_predict_repeats_the_fit(texts: list[str], assign: float) -> None:
+    vc = ViewpointClusterer(encoder=HashingEncoder(dim=64), min_cluster_size=2,
+                            outlier_threshold=0.0, assign_threshold=assign).fit(texts)
+    assert vc.predict(texts).tolist() == vc.labels_.tolist()
+
+
 def test_saved_folder_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelFolderError, match="missing"):
         ViewpointClusterer.from_pretrained(tmp_path)

@@ -256,6 +256,9 @@ class ViewpointClusterer:
         questions_: the fitted questions, aligned with ``labels_``.
         merge_threshold_, outlier_threshold_, assign_threshold_: thresholds used.
         connect_threshold_: the connectivity merge's threshold used (``None``: off).
+        members_: the normalised key of every question seen by ``fit`` / ``partial_fit``
+            -> its index into ``viewpoints_`` (-1: unassigned); ``assign`` / ``predict``
+            answer these questions from it, so they repeat the fit's ids.
         encoder_: the encoder used (with ``adapt``, the adapted one).
         adapt_log_: with ``adapt``, per adapted transformer the fine-tuning log
             (:class:`~csdialog.training.FineTuneLog`); ``None`` otherwise.
@@ -751,6 +754,15 @@ class ViewpointClusterer:
                            else np.zeros((0, Z.shape[1]), dtype=np.float32))
         self.labels_ = np.asarray([new_index.get(int(g), -1) for g in question_group], dtype=np.int64)
         self.next_id_ = next_id + len(stats)
+        remembered: dict[str, int] = dict(getattr(self, "members_", {})) if keep else {}
+        for key, g in zip(self._keys(reps), labels.tolist(), strict=True):
+            remembered[key] = new_index.get(int(g), -1)
+        self.members_ = remembered
+
+    @staticmethod
+    def _keys(texts: Sequence[str]) -> list[str]:
+        """The normalised keys under which questions are collapsed and remembered."""
+        return [normalize_question(t) or t.strip() for t in texts]
 
     # ------------------------------------------------------------------ using a fit
 
@@ -762,13 +774,27 @@ class ViewpointClusterer:
             )
 
     def predict(self, X: object) -> np.ndarray:
-        """Index into ``viewpoints_`` of each question's viewpoint, -1 when none is close."""
+        """Index into ``viewpoints_`` of each question's viewpoint, -1 when none is close.
+
+        A question seen by ``fit`` / ``partial_fit`` (the same text up to
+        :func:`~csdialog.viewpoints.normalize_question`) gets the viewpoint it got there,
+        -1 included, so ``fit(X).predict(X)`` equals ``labels_``, also after
+        ``save_pretrained`` / ``from_pretrained``. A new wording joins the nearest
+        viewpoint when its cosine to the centroid reaches ``assign_threshold_``."""
         self._check_fitted()
         texts = [q.text for q in _as_questions(X)]
-        if not texts or not len(self.centroids_):
-            return np.full(len(texts), -1, dtype=np.int64)
-        best, sim = _nearest(self._transform(self.encoder_.encode(texts)), self.centroids_)
-        return np.where(sim >= self.assign_threshold_, best, -1).astype(np.int64)
+        out = np.full(len(texts), -1, dtype=np.int64)
+        members = getattr(self, "members_", {})
+        known = [members.get(k) for k in self._keys(texts)]
+        rest = [i for i, m in enumerate(known) if m is None]
+        for i, m in enumerate(known):
+            if m is not None:
+                out[i] = m
+        if rest and len(self.centroids_):
+            best, sim = _nearest(self._transform(self.encoder_.encode([texts[i] for i in rest])),
+                                 self.centroids_)
+            out[rest] = np.where(sim >= self.assign_threshold_, best, -1)
+        return out
 
     def assign(self, X: object) -> list[str | None]:
         """The viewpoint id of each question (``None``: a new question, in no viewpoint).
@@ -813,6 +839,10 @@ class ViewpointClusterer:
             self.encoder_ = encoder
         self.questions_ = questions
         self.labels_ = np.asarray([p if p >= 0 else next(new_labels) for p in pred], dtype=np.int64)
+        members = dict(getattr(self, "members_", {}))
+        for key, g in zip(self._keys([q.text for q in questions]), self.labels_.tolist(), strict=True):
+            members.setdefault(key, int(g))  # a question seen before keeps its viewpoint
+        self.members_ = members
         return self
 
     def top(self, n: int = 10, by: str | None = None) -> Any:
@@ -901,6 +931,8 @@ class ViewpointClusterer:
             "assign_threshold": self.assign_threshold_,
             "connect_threshold": getattr(self, "connect_threshold_", None),
             "next_id": self.next_id_, "viewpoints": [v.to_dict() for v in self.viewpoints_],
+            # the fitted questions' keys, so that assign gives them their fitted viewpoint
+            "members": dict(sorted(getattr(self, "members_", {}).items())),
         }
         path = write_folder(folder, fmt=_FORMAT, version=_FORMAT_VERSION, config=config,
                             arrays=arrays)
@@ -938,6 +970,12 @@ class ViewpointClusterer:
         self.centroids_ = arrays["centroids"]
         self.viewpoints_ = [Viewpoint.from_dict(v) for v in config["viewpoints"]]
         self.next_id_ = int(config["next_id"])
+        # absent in folders saved before it: every question is then assigned by its cosine
+        self.members_ = {str(k): int(v) for k, v in config.get("members", {}).items()}
+        if any(not -1 <= v < len(self.viewpoints_) for v in self.members_.values()):
+            raise ModelFolderError(
+                f"{path}: config.json 'members' points to viewpoints outside 0.."
+                f"{len(self.viewpoints_) - 1}; the folder is damaged, save it again")
         self.labels_ = np.zeros(0, dtype=np.int64)
         self.questions_ = []
         if len(self.viewpoints_) != len(self.centroids_):
