@@ -493,11 +493,9 @@ class ViewpointClusterer:
     def _collapse(questions: Sequence[Question]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Group questions by normalised text; distinct keys in sorted order."""
         by_key: dict[str, Counter[str]] = defaultdict(Counter)
-        qkeys = []
-        for q in questions:
-            key = normalize_question(q.text) or q.text.strip()
+        qkeys = ViewpointClusterer._keys([q.text for q in questions])
+        for q, key in zip(questions, qkeys, strict=True):
             by_key[key][q.text.strip()] += 1
-            qkeys.append(key)
         keys = sorted(by_key)
         index = {k: i for i, k in enumerate(keys)}
         reps = [min(by_key[k].items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0] for k in keys]
