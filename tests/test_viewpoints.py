@@ -157,10 +157,11 @@ def test_fitted_questions_keep_their_viewpoint_in_assign(tmp_path: Path) -> None
     (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
     old = ViewpointClusterer.from_pretrained(tmp_path / "b", encoder=HashingEncoder(dim=256))
     assert old.members_ == {} and old.assign(texts) == by_cosine.assign(texts)
-    cfg["members"] = {"x": 99}
-    (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(ModelFolderError, match="members"):
-        ViewpointClusterer.from_pretrained(tmp_path / "b", encoder=HashingEncoder(dim=256))
+    for bad in ({"x": 99}, {"x": "1"}, ["x"]):
+        cfg["members"] = bad
+        (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
+        with pytest.raises(ModelFolderError, match="members"):
+            ViewpointClusterer.from_pretrained(tmp_path / "b", encoder=HashingEncoder(dim=256))
 
 
 @settings(max_examples=30, deadline=None)

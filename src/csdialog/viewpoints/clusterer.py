@@ -781,14 +781,11 @@ class ViewpointClusterer:
         viewpoint when its cosine to the centroid reaches ``assign_threshold_``."""
         self._check_fitted()
         texts = [q.text for q in _as_questions(X)]
-        out = np.full(len(texts), -1, dtype=np.int64)
         members = getattr(self, "members_", {})
-        known = [members.get(k) for k in self._keys(texts)]
-        rest = [i for i, m in enumerate(known) if m is None]
-        for i, m in enumerate(known):
-            if m is not None:
-                out[i] = m
-        if rest and len(self.centroids_):
+        out = np.asarray([members.get(k, -2) for k in self._keys(texts)], dtype=np.int64)
+        rest = np.flatnonzero(out == -2)  # not seen before: judged by the cosine
+        out[rest] = -1
+        if len(rest) and len(self.centroids_):
             best, sim = _nearest(self._transform(self.encoder_.encode([texts[i] for i in rest])),
                                  self.centroids_)
             out[rest] = np.where(sim >= self.assign_threshold_, best, -1)
@@ -969,11 +966,13 @@ class ViewpointClusterer:
         self.viewpoints_ = [Viewpoint.from_dict(v) for v in config["viewpoints"]]
         self.next_id_ = int(config["next_id"])
         # absent in folders saved before it: every question is then assigned by its cosine
-        self.members_ = {str(k): int(v) for k, v in config.get("members", {}).items()}
-        if any(not -1 <= v < len(self.viewpoints_) for v in self.members_.values()):
+        members = config.get("members", {})
+        if not isinstance(members, dict) or any(
+                type(v) is not int or not -1 <= v < len(self.viewpoints_) for v in members.values()):
             raise ModelFolderError(
-                f"{path}: config.json 'members' points to viewpoints outside 0.."
-                f"{len(self.viewpoints_) - 1}; the folder is damaged, save it again")
+                f"{path}: config.json 'members' must map question keys to viewpoint indices "
+                f"-1..{len(self.viewpoints_) - 1}; the folder is damaged, save it again")
+        self.members_ = {str(k): v for k, v in members.items()}
         self.labels_ = np.zeros(0, dtype=np.int64)
         self.questions_ = []
         if len(self.viewpoints_) != len(self.centroids_):
