@@ -201,6 +201,29 @@ def test_words_of_thanks_count_as_a_warm_surface(text: str, thanks: bool, tmp_pa
     assert not EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_thanks_gate
 
 
+def test_thanks_gate_raises_the_floor_for_turns_without_thanks() -> None:
+    """With the words-of-thanks gate, a turn without words of thanks needs a positive
+    surface mass of 0.5 (terse thanks pass by their words); without the gate, the 0.35
+    floor applies to every turn."""
+    clf = _fit(window=2)
+    clf.sarcasm_threshold_ = 0.0  # every turn passes the sarcasm score
+    ctx = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
+    items = [ContextualText("ha, fair enough", ctx), ContextualText("ok thanks", ctx)]
+    S, _, _ = clf._sarcasm_features(items)
+    pos, neg = clf._polarity_masks()
+    rest = ~pos & ~neg  # neutral, apologetic
+    row = np.where(pos, 0.4 / pos.sum(), np.where(neg, 0.1 / neg.sum(), 0.5 / rest.sum()))
+    lukewarm = np.tile(row, (2, 1))  # positive mass 0.4: between the two floors
+    assert np.isclose(lukewarm[0].sum(), 1.0) and np.isclose(lukewarm[0, pos].sum(), 0.4)
+    assert clf.sarcasm_thanks_gate
+    assert clf._sarcastic(items, S, lukewarm)[1].tolist() == [False, True]
+    clf.sarcasm_thanks_gate = False
+    assert clf._sarcastic(items, S, lukewarm)[1].tolist() == [True, True]
+    warm = np.where(pos, 0.6 / pos.sum(), np.where(neg, 0.4 / neg.sum(), 0.0))[None, :]  # 0.6
+    clf.sarcasm_thanks_gate = True
+    assert clf._sarcastic(items[:1], S[:1], warm)[1].tolist() == [True]
+
+
 def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
         tmp_path: Path, tiny_bert) -> None:  # type: ignore[no-untyped-def]
     """sarcasm_finetune adds a LoRA cross-encoder over the turn and its context; the folder

@@ -138,6 +138,12 @@ _N_EXTRA = 11  # incongruity (8) + resolution (3) features of the sarcasm head
 #: seen in training): terse thanks ("ok, thanks", "好的,谢谢") often carry only 0.4 positive
 #: mass. Models saved before this setting existed keep the former 0.5.
 _MIN_SURFACE = 0.35
+#: With ``sarcasm_thanks_gate``, turns with words of thanks pass the gate whatever their
+#: surface, so the lower floor above (set for terse thanks) is not needed for them; a turn
+#: *without* words of thanks then needs this positive mass, the rule before the lower floor.
+#: Measured on the sample chats: the lower floor let casual turns through ("ha, fair
+#: enough", "好，我去看看", "哈尔滨"); see docs/emotion.md.
+_MIN_SURFACE_NO_THANKS = 0.5
 #: Words of thanks: a turn that says thanks has a warm surface whatever the emotion head
 #: reads in it ("你们发错了还让我出运费，高，实在是高，多谢指点。" reads as dissatisfied on its
 #: own, and is exactly the thanks that may be sarcastic). "谢绝" (declines) is not thanks.
@@ -627,12 +633,16 @@ class EmotionClassifier(ParamsMixin):
         """(sarcasm probabilities, flags). A turn is flagged when its probability passes
         the threshold and its surface is warm (positive mass at least
         ``sarcasm_min_surface_`` and above the negative mass, or, with
-        ``sarcasm_thanks_gate``, words of thanks in the turn), or, with
+        ``sarcasm_thanks_gate``, words of thanks in the turn or else a positive mass of
+        at least 0.5), or, with
         ``sarcasm_cross_gate``, when the cross-encoder alone also calls it sarcastic
         (irony carried by the content, without warm words)."""
         pos, neg = self._polarity_masks()
         warm_mass = P_surf[:, pos].sum(axis=1)
-        warm = (warm_mass >= self.sarcasm_min_surface_) & (warm_mass > P_surf[:, neg].sum(axis=1))
+        floor = self.sarcasm_min_surface_
+        if self.sarcasm_thanks_gate:  # terse thanks pass by their words; the rest need 0.5
+            floor = max(floor, _MIN_SURFACE_NO_THANKS)
+        warm = (warm_mass >= floor) & (warm_mass > P_surf[:, neg].sum(axis=1))
         if self.sarcasm_thanks_gate:
             warm |= np.array([bool(_THANKS_WORDS.search(it.text)) for it in items], dtype=bool)
         assert self.sarcasm_head_ is not None
