@@ -15,6 +15,8 @@ from csdialog.emotion import DEFAULT_MODEL, EMOTIONS, EmotionClassifier
 pytestmark = pytest.mark.model
 
 CHALLENGE = Path(__file__).parent / "data" / "emotion_challenge.jsonl"
+#: the second dev set, which chose the shipped sarcasm recipe (see docs/emotion.md)
+DEV2 = Path(__file__).parents[1] / "benchmarks" / "data" / "emotion_dev2.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +50,12 @@ def test_defining_case_same_words_opposite_meaning(default, complaint: str, fail
     assert p_bad.surface in ("grateful", "satisfied", "happy")
 
 
-def test_challenge_set_thanks_regression_guard(default, no_network) -> None:  # type: ignore[no-untyped-def]
-    """Sarcastic vs sincere thanks on the hand-written challenge set; the benchmark
-    (benchmarks/bench_emotion.py --part challenge) reports the exact figure."""
-    rows = [json.loads(x) for x in CHALLENGE.read_text(encoding="utf-8").splitlines() if x.strip()]
+@pytest.mark.parametrize("path", [CHALLENGE, DEV2], ids=["challenge", "dev2"])
+def test_thanks_regression_guard(default, path: Path, no_network) -> None:  # type: ignore[no-untyped-def]
+    """Sarcastic vs sincere thanks on the hand-written challenge set and the second dev set;
+    the benchmark (benchmarks/bench_emotion.py --part challenge dev) reports the exact
+    figures (0.800 on both for the shipped model)."""
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     rows = [r for r in rows if r["category"] in ("sarcastic_thanks", "sincere_thanks")]
     items = []
     for r in rows:
