@@ -376,8 +376,10 @@ class EmotionClassifier(ParamsMixin):
             flagged too (see docs/emotion.md); off by default.
         sarcasm_thanks_gate: a turn with words of thanks ("谢谢", "多谢", "辛苦了", "thanks",
             "appreciate it"...) counts as warm on the surface even when the emotion head
-            reads it as negative, so its sarcasm probability decides (models saved before
-            this setting keep it off).
+            reads it as negative, so its sarcasm probability decides; a turn without
+            words of thanks then needs a positive surface mass of 0.5, not the lower
+            ``sarcasm_min_surface_`` set for terse thanks (models saved before this
+            setting keep it off, and the lower floor for every turn).
 
     Attributes (after ``fit``):
         emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
