@@ -641,12 +641,11 @@ class EmotionClassifier(ParamsMixin):
         (irony carried by the content, without warm words)."""
         pos, neg = self._polarity_masks()
         warm_mass = P_surf[:, pos].sum(axis=1)
-        floor = self.sarcasm_min_surface_
-        if self.sarcasm_thanks_gate:  # terse thanks pass by their words; the rest need 0.5
+        floor, thanks = self.sarcasm_min_surface_, np.zeros(len(items), dtype=bool)
+        if self.sarcasm_thanks_gate:  # thanks pass by their words; other turns need 0.5
             floor = max(floor, _MIN_SURFACE_NO_THANKS)
-        warm = (warm_mass >= floor) & (warm_mass > P_surf[:, neg].sum(axis=1))
-        if self.sarcasm_thanks_gate:
-            warm |= np.array([bool(_THANKS_WORDS.search(it.text)) for it in items], dtype=bool)
+            thanks = np.array([bool(_THANKS_WORDS.search(it.text)) for it in items], dtype=bool)
+        warm = ((warm_mass >= floor) & (warm_mass > P_surf[:, neg].sum(axis=1))) | thanks
         assert self.sarcasm_head_ is not None
         head = self.sarcasm_head_.proba(S)[:, 1]
         if self.sarcasm_cross_ is not None and self.sarcasm_cross_gate:
