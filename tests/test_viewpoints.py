@@ -510,3 +510,87 @@ def test_adapted_thresholds_come_from_their_own_calibration_entry() -> None:
     vc._resolve_thresholds(adapted=True)
     got = (vc.merge_threshold_, vc.outlier_threshold_, vc.assign_threshold_)
     assert got == tuple(CALIBRATION["adapted:e5-small"][k] for k in ("merge", "outlier", "assign"))
+
+
+# ---------------------------------------------------------------- dialogue context
+
+
+def _followup_dialogues() -> list[Dialogue]:
+    """Follow-ups ("那运费呢") after a price question about mask B or after a delivery
+    question: the same words, two different questions."""
+    out = []
+    for i, (first, reply) in enumerate([
+        ("面膜B为什么贵", "面膜B含有玻色因成分"), ("面膜B为什么这么贵啊", "面膜B含玻色因"),
+        ("面膜B为啥这么贵", "因为面膜B有玻色因"),
+        ("快递什么时候到", "快递明天到达"), ("快递几时到", "快递预计明天到达"),
+        ("快递多久能到", "明天快递就到"),
+    ]):
+        out.append(Dialogue(f"d{i}", [Turn("customer", first), Turn("agent", reply),
+                                       Turn("customer", "那运费呢")]))
+    return out
+
+
+def test_extract_questions_carries_the_previous_turn() -> None:
+    qs = extract_questions(_followup_dialogues()[:1])
+    assert [(q.text, q.context) for q in qs] == [("面膜B为什么贵", None), ("那运费呢", "面膜B含有玻色因成分")]
+    with pytest.raises(ValidationError, match="context"):
+        Question("那运费呢", context=3)  # type: ignore[arg-type]
+
+
+def test_context_weight_reads_followups_in_their_dialogue(tmp_path: Path) -> None:
+    dialogues = _followup_dialogues()
+    kw = dict(encoder=HashingEncoder(dim=256), min_cluster_size=2, merge_threshold=0.7,
+              outlier_threshold=0.7, assign_threshold=0.7)
+    alone = ViewpointClusterer(context_weight=0.0, **kw).fit(dialogues)  # type: ignore[arg-type]
+    assert not alone.context_used_
+    follow = [i for i, q in enumerate(alone.questions_) if q.text == "那运费呢"]
+    assert len({int(alone.labels_[i]) for i in follow}) == 1  # one wording, one key
+
+    vc = ViewpointClusterer(context_weight=0.5, **kw).fit(dialogues)  # type: ignore[arg-type]
+    assert vc.context_used_ and vc.centroids_.shape[1] == 2 * 256
+    lab = {(q.dialogue_id, q.text): int(g) for q, g in zip(vc.questions_, vc.labels_, strict=True)}
+    # the follow-ups split by what they follow up on: mask B's price or the delivery
+    mask, parcel = ({lab[(f"d{d}", "那运费呢")] for d in ds} for ds in ((0, 1, 2), (3, 4, 5)))
+    assert len(mask) == len(parcel) == 1 and mask != parcel and min(mask | parcel) >= 0
+    # a wording read in three contexts is listed once and counts as one distinct wording
+    (v,) = [vc.viewpoints_[g] for g in mask]
+    assert v.size == 3 and v.n_distinct == 1 and v.examples == ("那运费呢",)
+
+    # assign reads the context of Question records; identical after save / load
+    probe = [Question("那运费呢", context="面膜B的成分是玻色因"),
+             Question("那运费呢", context="快递明天就到达"),
+             Question("那运费呢", context="面膜B含有玻色因成分")]
+    ids = vc.assign(probe)
+    assert ids[0] == ids[2] == v.viewpoint_id and ids[1] == vc.viewpoints_[parcel.pop()].viewpoint_id
+    back = ViewpointClusterer.from_pretrained(vc.save_pretrained(tmp_path / "vc"),
+                                              encoder=HashingEncoder(dim=256))
+    assert back.context_used_ and back.assign(probe) == ids
+    assert back.context_weight == 0.5
+
+
+def test_questions_without_context_keep_their_cosine() -> None:
+    texts, _ = _questions()
+    plain = _fit(context_weight=0.0)
+    mixed = _fit(context_weight=0.5)  # texts carry no context: nothing changes
+    assert not mixed.context_used_ and np.array_equal(plain.labels_, mixed.labels_)
+    # in a fit that does use context, two questions without one keep their texts' cosine
+    enc = HashingEncoder(dim=64)
+    vc = ViewpointClusterer(encoder=enc, context_weight=0.3)
+    vc.encoder_, vc.context_used_ = enc, True
+    Z = vc._embed(texts[:3], [None, None, "快递明天到达"])
+    own = enc.encode(texts[:3])
+    own = own / np.linalg.norm(own, axis=1, keepdims=True)
+    assert Z[0] @ Z[1] == pytest.approx(float(own[0] @ own[1]), abs=1e-5)
+    assert Z[0] @ Z[2] != pytest.approx(float(own[0] @ own[2]), abs=1e-3)
+
+
+def test_context_weight_errors_and_old_folders(tmp_path: Path) -> None:
+    for bad in (1.0, -0.1, "0.5", True):
+        with pytest.raises(ValidationError, match="context_weight"):
+            _fit(context_weight=bad)
+    folder = _fit().save_pretrained(tmp_path / "vc")
+    config = json.loads((folder / "config.json").read_text())
+    del config["params"]["context_weight"], config["context_used"]  # as saved before
+    (folder / "config.json").write_text(json.dumps(config))
+    old = ViewpointClusterer.from_pretrained(folder, encoder=HashingEncoder(dim=256))
+    assert old.context_weight == 0.0 and not old.context_used_

@@ -55,6 +55,14 @@ _TURN_COLUMNS = (
 )
 
 
+def _question_row(q: Any) -> dict[str, Any]:
+    """A question's output row: its fields without the context (the previous turn is in
+    the turns table already)."""
+    row: dict[str, Any] = q.to_dict()
+    row.pop("context", None)
+    return row
+
+
 @dataclass
 class AnalysisResult:
     """Everything one pipeline run found. Use :meth:`to_frame` for tables and
@@ -354,14 +362,14 @@ class Pipeline:
         by_key = {(r["dialogue_id"], r["turn_index"]): r for r in rows}
         questions = extract_questions(chunk)
         assign = clusterer is not None and "viewpoints" in self.steps
-        vids = clusterer.assign([q.text for q in questions]) if assign else [None] * len(questions)
+        vids = clusterer.assign(questions) if assign else [None] * len(questions)
         q_rows = []
         for q, vid in zip(questions, vids, strict=True):
             row = by_key[(q.dialogue_id, q.turn_index)]
             row["is_question"] = True
             if row["viewpoint_id"] is None:
                 row["viewpoint_id"] = vid
-            q_rows.append({**q.to_dict(), "viewpoint_id": vid})
+            q_rows.append({**_question_row(q), "viewpoint_id": vid})
         checks = matcher.check(chunk) if matcher is not None else []
         answered = checks if matcher is not None else None
         inspections = (self.inspector.inspect(chunk, checks=answered,
@@ -491,7 +499,7 @@ class Pipeline:
             index[key]["is_question"] = True
         t1 = time.perf_counter()
         if fitted is not None and "viewpoints" in self.steps:
-            for q, vid in zip(questions, fitted.assign([q.text for q in questions]), strict=True):
+            for q, vid in zip(questions, fitted.assign(questions), strict=True):
                 if vid is not None and index[(q.dialogue_id, q.turn_index)]["viewpoint_id"] is None:
                     index[(q.dialogue_id, q.turn_index)]["viewpoint_id"] = vid
         elif "viewpoints" in self.steps and len({q.text for q in questions}) >= 2:

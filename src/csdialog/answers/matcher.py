@@ -254,7 +254,8 @@ class AnswerLogicMatcher:
             return []
         qtexts = [q.text for _, q in items]
         vids: list[str | None] = (
-            list(self.clusterer.assign(qtexts)) if self.clusterer is not None else [None] * len(items)
+            list(self.clusterer.assign([q for _, q in items])) if self.clusterer is not None
+            else [None] * len(items)
         )
         matched = self.match_logics(qtexts, vids)
         # candidate replies of every question, scored in one batch

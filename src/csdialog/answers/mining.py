@@ -160,7 +160,7 @@ def mine_answer_logics(
     dialogues = list(getattr(dialogues, "dialogues", dialogues))
     questions = extract_questions(dialogues)
     by_id = {d.dialogue_id: d for d in dialogues}
-    vids = clusterer.assign([q.text for q in questions])
+    vids = clusterer.assign(questions)
     groups: dict[str, list[tuple[str, str]]] = {}
     for q, vid in zip(questions, vids, strict=True):
         if vid is None or q.dialogue_id is None or q.turn_index is None:

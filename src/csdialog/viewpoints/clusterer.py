@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -57,6 +57,7 @@ _FORMAT = "csdialog.ViewpointClusterer"
 _FORMAT_VERSION = 1
 _GROUP_FIELDS = ("product", "category", "shop")
 _MIN_HDBSCAN = 100  # distinct questions below which HDBSCAN is not used
+_CONTEXT_WEIGHT = 0.35  # see ``context_weight``; chosen in docs/viewpoints.md
 
 #: Thresholds (cosine between L2-normalised embeddings) calibrated per encoder by
 #: ``benchmarks/calibrate_viewpoints.py`` on training / validation splits only (banking77
@@ -247,6 +248,15 @@ class ViewpointClusterer:
             LoRA rank 16, learning rate 5e-4, batch 32, 64 tokens.
         adapt_max_samples: fine-tune on at most this many distinct grouped questions (a
             seeded sample); every question is still embedded by the adapted encoder.
+        context_weight: weight of the previous turn's embedding added to a question's
+            own (both L2-normalised) for questions that carry their dialogue context
+            (``Question.context``, filled by :func:`extract_questions`; plain texts have
+            none). Follow-ups such as "那运费呢" or "and for the hotel?" then join the
+            viewpoint of what they follow up on instead of other short questions with the
+            same words. Questions with context are collapsed per (text, context), so a
+            follow-up is read anew in every dialogue. 0 turns it off. The default was
+            chosen on the validation splits of CrossWOZ and MultiWOZ-zh (user turns grouped
+            by dialogue act), with the encoders' calibrated thresholds (docs/viewpoints.md).
         n_keywords, n_examples: per viewpoint.
         random_state: seed for sampling, PCA and the adaptation.
 
@@ -290,6 +300,7 @@ class ViewpointClusterer:
         adapt: bool = False,
         adapt_args: FineTuneArgs | None = None,
         adapt_max_samples: int = 6000,
+        context_weight: float = _CONTEXT_WEIGHT,
         n_keywords: int = 8,
         n_examples: int = 5,
         random_state: int = 0,
@@ -309,6 +320,7 @@ class ViewpointClusterer:
         self.adapt = adapt
         self.adapt_args = adapt_args
         self.adapt_max_samples = adapt_max_samples
+        self.context_weight = context_weight
         self.n_keywords = n_keywords
         self.n_examples = n_examples
         self.random_state = random_state
@@ -321,7 +333,7 @@ class ViewpointClusterer:
             "encoder", "min_cluster_size", "min_samples", "cluster_selection_method",
             "reduce_dim", "merge_threshold", "outlier_threshold", "assign_threshold",
             "reassign_outliers", "refine_iterations", "connect_threshold", "max_fit_samples", "adapt",
-            "adapt_args", "adapt_max_samples", "n_keywords", "n_examples", "random_state")}
+            "adapt_args", "adapt_max_samples", "context_weight", "n_keywords", "n_examples", "random_state")}
 
     def set_params(self, **params: Any) -> ViewpointClusterer:
         valid = self.get_params()
@@ -354,6 +366,10 @@ class ViewpointClusterer:
                 or self.refine_iterations < 0):
             raise ValidationError(
                 f"refine_iterations must be an int >= 0, got {self.refine_iterations!r}")
+        w = self.context_weight
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0.0 <= float(w) < 1.0:
+            raise ValidationError(
+                f"context_weight must be a share in [0, 1) (0: questions alone), got {w!r}")
         if self.max_fit_samples is not None and self.max_fit_samples < 10:
             raise ValidationError(f"max_fit_samples must be None or >= 10, got {self.max_fit_samples!r}")
         if not isinstance(self.adapt, bool):
@@ -419,22 +435,28 @@ class ViewpointClusterer:
         self._resolve_thresholds()
         self.questions_ = questions
 
-        rep_texts, counts, inverse = self._collapse(questions)
-        Z, labels, core = self._group(rep_texts, counts)
+        self.context_used_ = True  # provisional: _collapse reads the contexts
+        rep_texts, rep_ctx, counts, inverse = self._collapse(questions)
+        # context doubles the vectors' length: only when some question has one
+        self.context_used_ = any(c is not None for c in rep_ctx)
+        Z, labels, core, own = self._group(rep_texts, rep_ctx, counts)
         self.adapt_log_: list[Any] | None = None
         if self.adapt:
             self.encoder_, self.adapt_log_ = self._adapt(rep_texts, labels)
             self._resolve_thresholds(adapted=True)
-            Z, labels, core = self._group(rep_texts, counts)
-        self._finish(Z, counts, labels, rep_texts, inverse, questions, next_id=1, core=core)
+            Z, labels, core, own = self._group(rep_texts, rep_ctx, counts)
+        self._finish(Z, counts, labels, rep_texts, inverse, questions, next_id=1, core=core,
+                     contexts=rep_ctx, own=own)
         return self
 
-    def _group(self, reps: list[str], counts: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                                    np.ndarray]:
-        """Steps 2-7 of the pipeline: ``(Z, labels, core labels)`` of the distinct questions."""
-        raw = self.encoder_.encode(reps)
+    def _group(self, reps: list[str], contexts: Sequence[str | None], counts: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Steps 2-7 of the pipeline: ``(Z, labels, core labels, own)`` of the distinct
+        questions; ``own``: the questions' vectors without context (``None``: Z is)."""
+        raw, own_raw = self._embed(reps, contexts, own=True)
         self._fit_transform_params(raw)
         Z = self._transform(raw)
+        own = None if own_raw is None else self._transform(own_raw)
         labels = self._cluster(Z, counts)
         core = self._merge(Z, counts, labels)
         labels = self._attach_outliers(Z, counts, core) if self.reassign_outliers else core
@@ -445,7 +467,7 @@ class ViewpointClusterer:
             if self.refine_iterations:
                 labels = self._refine(Z, counts, labels)
         core = np.where(core >= 0, labels, -1)  # the core members, where they now are
-        return Z, labels, core
+        return Z, labels, core, own
 
     def _adapt(self, reps: list[str], labels: np.ndarray) -> tuple[Encoder, list[Any]]:
         """Fine-tune the transformer(s) of ``encoder_`` on ``labels`` as pseudo-labels;
@@ -489,19 +511,60 @@ class ViewpointClusterer:
         """Fit and return ``labels_``."""
         return self.fit(X).labels_
 
-    @staticmethod
-    def _collapse(questions: Sequence[Question]) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Group questions by normalised text; distinct keys in sorted order."""
+    def _contexts(self, questions: Sequence[Question]) -> list[str | None]:
+        """Each question's context as used (``None`` when ``context_weight`` is 0 or the
+        fit saw no context)."""
+        if not self.context_weight or not getattr(self, "context_used_", False):
+            return [None] * len(questions)
+        return [q.context.strip() or None if q.context else None for q in questions]
+
+    def _collapse(self, questions: Sequence[Question]
+                  ) -> tuple[list[str], list[str | None], np.ndarray, np.ndarray]:
+        """Group questions by normalised text (and context, where it is used); distinct
+        keys in sorted order: ``(texts, contexts, counts, inverse)``."""
         by_key: dict[str, Counter[str]] = defaultdict(Counter)
-        qkeys = ViewpointClusterer._keys([q.text for q in questions])
-        for q, key in zip(questions, qkeys, strict=True):
+        ctx = self._contexts(questions)
+        qkeys = self._keys([q.text for q in questions], ctx)
+        key_ctx: dict[str, str | None] = {}
+        for q, c, key in zip(questions, ctx, qkeys, strict=True):
             by_key[key][q.text.strip()] += 1
+            key_ctx.setdefault(key, c)  # one context per key: the key holds its normal form
         keys = sorted(by_key)
         index = {k: i for i, k in enumerate(keys)}
         reps = [min(by_key[k].items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0] for k in keys]
         counts = np.asarray([sum(by_key[k].values()) for k in keys], dtype=np.int64)
         inverse = np.asarray([index[k] for k in qkeys], dtype=np.int64)
-        return reps, counts, inverse
+        return reps, [key_ctx[k] for k in keys], counts, inverse
+
+    @overload
+    def _embed(self, texts: Sequence[str], contexts: Sequence[str | None]) -> np.ndarray: ...
+
+    @overload
+    def _embed(self, texts: Sequence[str], contexts: Sequence[str | None], *,
+               own: Literal[True]) -> tuple[np.ndarray, np.ndarray | None]: ...
+
+    def _embed(self, texts: Sequence[str], contexts: Sequence[str | None], *,
+               own: bool = False) -> Any:
+        """The vectors clustered. When the fit uses context (``context_used_``): the
+        question's unit vector times sqrt(1 - a) next to its context's times sqrt(a), a =
+        ``context_weight``, so that the cosine of two questions is (1 - a) x the cosine of
+        their texts + a x the cosine of their contexts. A question without context stands
+        for its own context: two such questions keep exactly the cosine of their texts.
+        With ``own``, also the vectors of the questions alone (``None`` without context)."""
+        raw = np.asarray(self.encoder_.encode(list(texts)), dtype=np.float32)
+        if not getattr(self, "context_used_", False):
+            return (raw, None) if own else raw
+        q = _normalize_rows(raw)
+        c = q.copy()
+        has = [i for i, ctx in enumerate(contexts) if ctx]
+        if has:
+            distinct = sorted({str(contexts[i]) for i in has})
+            row = {ctx: k for k, ctx in enumerate(distinct)}
+            C = _normalize_rows(np.asarray(self.encoder_.encode(distinct), dtype=np.float32))
+            c[has] = C[[row[str(contexts[i])] for i in has]]
+        a = float(self.context_weight)
+        out = np.concatenate([np.sqrt(1.0 - a) * q, np.sqrt(a) * c], axis=1)
+        return (out, np.concatenate([q, q], axis=1) / np.sqrt(2.0)) if own else out
 
     def _fit_transform_params(self, raw: np.ndarray) -> None:
         # Without reduction the space is the encoder's own (cosine), so thresholds mean the
@@ -695,11 +758,15 @@ class ViewpointClusterer:
         inverse: np.ndarray, questions: Sequence[Question], *, next_id: int,
         core: np.ndarray | None = None,
         keep: Sequence[Viewpoint] = (), keep_centroids: np.ndarray | None = None,
+        contexts: Sequence[str | None] | None = None, own: np.ndarray | None = None,
     ) -> None:
         """Build viewpoint records for the groups in ``labels`` (after ``keep``).
 
         Centroids, labels and examples come from the ``core`` members (before outliers
-        were attached), so an attached outlier never names a viewpoint."""
+        were attached), so an attached outlier never names a viewpoint. The label and the
+        order of the examples are read in ``own`` (the questions without their context,
+        when context was mixed in): a follow-up that joined by its context ("那运费呢")
+        does not name the viewpoint of what it follows up on."""
         from csdialog.viewpoints.keywords import ctfidf_keywords
 
         total = int(counts.sum())
@@ -713,12 +780,15 @@ class ViewpointClusterer:
             if not len(kernel):
                 kernel = members
             cent = _normalize_rows((Z[kernel] * counts[kernel, None]).sum(0, keepdims=True))[0]
-            sims = Z[kernel] @ cent
+            space = Z if own is None else own
+            sims = space[kernel] @ _normalize_rows(
+                (space[kernel] * counts[kernel, None]).sum(0, keepdims=True))[0]
             order = sorted(range(len(kernel)), key=lambda i: (-sims[i], reps[kernel[i]]))
             top = sims.max()
             cands = [kernel[i] for i in order if sims[i] >= top - 0.03]
             label = min(cands, key=lambda m: (-counts[m], len(reps[m]), reps[m]))
-            stats.append((g, members, size, cent, reps[label], [reps[kernel[i]] for i in order]))
+            ordered = list(dict.fromkeys(reps[kernel[i]] for i in order))  # one per wording
+            stats.append((g, members, size, cent, reps[label], ordered))
         stats.sort(key=lambda s: (-s[2], s[4]))
         docs = {k: [reps[m] for m in s[1]] for k, s in enumerate(stats)}
         weights = {k: [float(counts[m]) for m in s[1]] for k, s in enumerate(stats)}
@@ -740,7 +810,8 @@ class ViewpointClusterer:
             vid = f"vp-{next_id + k:04d}"
             new_index[int(g)] = len(viewpoints)
             viewpoints.append(Viewpoint(
-                viewpoint_id=vid, label=label, size=size, n_distinct=len(members),
+                viewpoint_id=vid, label=label, size=size,
+                n_distinct=len({normalize_question(reps[m]) or reps[m].strip() for m in members}),
                 share=size / total if total else 0.0, keywords=tuple(keywords.get(k, ())),
                 examples=tuple(ordered[: self.n_examples]),
                 breakdown={f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -753,14 +824,19 @@ class ViewpointClusterer:
         self.labels_ = np.asarray([new_index.get(int(g), -1) for g in question_group], dtype=np.int64)
         self.next_id_ = next_id + len(stats)
         remembered: dict[str, int] = dict(getattr(self, "members_", {})) if keep else {}
-        for key, g in zip(self._keys(reps), labels.tolist(), strict=True):
+        for key, g in zip(self._keys(reps, contexts), labels.tolist(), strict=True):
             remembered[key] = new_index.get(int(g), -1)
         self.members_ = remembered
 
     @staticmethod
-    def _keys(texts: Sequence[str]) -> list[str]:
-        """The normalised keys under which questions are collapsed and remembered."""
-        return [normalize_question(t) or t.strip() for t in texts]
+    def _keys(texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[str]:
+        """The normalised keys under which questions are collapsed and remembered: the
+        question's, followed by its context's after a unit separator where one is used."""
+        keys = [normalize_question(t) or t.strip() for t in texts]
+        if contexts is None:
+            return keys
+        return [k if not c else f"{k}\x1f{normalize_question(c) or c.strip()}"
+                for k, c in zip(keys, contexts, strict=True)]
 
     # ------------------------------------------------------------------ using a fit
 
@@ -780,14 +856,16 @@ class ViewpointClusterer:
         ``save_pretrained`` / ``from_pretrained``. A new wording joins the nearest
         viewpoint when its cosine to the centroid reaches ``assign_threshold_``."""
         self._check_fitted()
-        texts = [q.text for q in _as_questions(X)]
+        questions = _as_questions(X)
+        texts = [q.text for q in questions]
+        ctx = self._contexts(questions)
         members = getattr(self, "members_", {})
-        out = np.asarray([members.get(k, -2) for k in self._keys(texts)], dtype=np.int64)
+        out = np.asarray([members.get(k, -2) for k in self._keys(texts, ctx)], dtype=np.int64)
         rest = np.flatnonzero(out == -2)  # not seen before: judged by the cosine
         out[rest] = -1
         if len(rest) and len(self.centroids_):
-            best, sim = _nearest(self._transform(self.encoder_.encode([texts[i] for i in rest])),
-                                 self.centroids_)
+            raw = self._embed([texts[i] for i in rest], [ctx[i] for i in rest])
+            best, sim = _nearest(self._transform(raw), self.centroids_)
             out[rest] = np.where(sim >= self.assign_threshold_, best, -1)
         return out
 
@@ -824,18 +902,22 @@ class ViewpointClusterer:
             rest = [q for q, p in zip(questions, pred, strict=True) if p < 0]
             new_labels: Iterator[int] = iter(())
             if rest:
-                reps, counts, inverse = self._collapse(rest)
-                Z = self._transform(self.encoder_.encode(reps))
+                reps, rep_ctx, counts, inverse = self._collapse(rest)
+                raw, own_raw = self._embed(reps, rep_ctx, own=True)
+                Z = self._transform(raw)
                 labels = self._merge(Z, counts, self._cluster(Z, counts))
                 self._finish(Z, counts, labels, reps, inverse, rest, next_id=self.next_id_,
-                             keep=list(self.viewpoints_), keep_centroids=self.centroids_)
+                             keep=list(self.viewpoints_), keep_centroids=self.centroids_,
+                             contexts=rep_ctx,
+                             own=None if own_raw is None else self._transform(own_raw))
                 new_labels = iter(self.labels_.tolist())
         finally:
             self.encoder_ = encoder
         self.questions_ = questions
         self.labels_ = np.asarray([p if p >= 0 else next(new_labels) for p in pred], dtype=np.int64)
         members = dict(getattr(self, "members_", {}))
-        for key, g in zip(self._keys([q.text for q in questions]), self.labels_.tolist(), strict=True):
+        keys = self._keys([q.text for q in questions], self._contexts(questions))
+        for key, g in zip(keys, self.labels_.tolist(), strict=True):
             members.setdefault(key, int(g))  # a question seen before keeps its viewpoint
         self.members_ = members
         return self
@@ -877,7 +959,8 @@ class ViewpointClusterer:
         if level == "questions":
             ids = [v.viewpoint_id for v in self.viewpoints_]
             return pd.DataFrame([
-                {**q.to_dict(), "viewpoint_id": ids[g] if g >= 0 else None}
+                {**{k: v for k, v in q.to_dict().items() if k != "context"},
+                 "viewpoint_id": ids[g] if g >= 0 else None}
                 for q, g in zip(getattr(self, "questions_", []), self.labels_, strict=False)
             ])
         raise ValidationError(f"level must be 'viewpoints' or 'questions', got {level!r}")
@@ -925,6 +1008,7 @@ class ViewpointClusterer:
             "outlier_threshold": self.outlier_threshold_,
             "assign_threshold": self.assign_threshold_,
             "connect_threshold": getattr(self, "connect_threshold_", None),
+            "context_used": bool(getattr(self, "context_used_", False)),
             "next_id": self.next_id_, "viewpoints": [v.to_dict() for v in self.viewpoints_],
             # the fitted questions' keys, so that assign gives them their fitted viewpoint
             "members": dict(sorted(getattr(self, "members_", {}).items())),
@@ -944,6 +1028,7 @@ class ViewpointClusterer:
         path = Path(folder)
         config, arrays = read_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION)
         params = dict(config["params"])
+        params.setdefault("context_weight", 0.0)  # folders saved before it read questions alone
         if encoder is not None:
             params["encoder"] = encoder
         if params.get("adapt_args") is not None:
@@ -960,6 +1045,7 @@ class ViewpointClusterer:
         self.assign_threshold_ = float(config["assign_threshold"])
         connect = config.get("connect_threshold")  # absent in folders saved before it
         self.connect_threshold_ = None if connect is None else float(connect)
+        self.context_used_ = bool(config.get("context_used", False))
         self.mean_ = arrays["mean"]
         self.projection_ = arrays.get("projection")
         self.centroids_ = arrays["centroids"]

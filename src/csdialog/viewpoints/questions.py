@@ -133,6 +133,10 @@ class Question:
         turn_index: index of its turn in the dialogue.
         product, category, shop: copied from the dialogue, for per-product reports.
         timestamp: ISO text of the turn's time, if known.
+        context: the text of the turn before the question's turn (either side), if any.
+            Short follow-ups ("那运费呢", "and the charger?") ask about what was said
+            before; :class:`~csdialog.viewpoints.ViewpointClusterer` mixes its embedding
+            in (``context_weight``).
     """
 
     text: str
@@ -142,10 +146,15 @@ class Question:
     category: str | None = None
     shop: str | None = None
     timestamp: str | None = None
+    context: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
             raise ValidationError(f"a question needs non-empty text, got {self.text!r:.60}")
+        if self.context is not None and not isinstance(self.context, str):
+            raise ValidationError(
+                f"a question's context must be the previous turn's text (a string) or None, "
+                f"got {type(self.context).__name__}")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -184,5 +193,6 @@ def extract_questions(
                     text=sentence, dialogue_id=d.dialogue_id, turn_index=i, product=d.product,
                     category=d.category, shop=d.shop,
                     timestamp=turn.timestamp.isoformat() if turn.timestamp else None,
+                    context=(d.turns[i - 1].text.strip() or None) if i else None,
                 ))
     return out
