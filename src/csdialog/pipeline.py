@@ -55,14 +55,6 @@ _TURN_COLUMNS = (
 )
 
 
-def _question_row(q: Any) -> dict[str, Any]:
-    """A question's output row: its fields without the context (the previous turn is in
-    the turns table already)."""
-    row: dict[str, Any] = q.to_dict()
-    row.pop("context", None)
-    return row
-
-
 @dataclass
 class AnalysisResult:
     """Everything one pipeline run found. Use :meth:`to_frame` for tables and
@@ -369,7 +361,7 @@ class Pipeline:
             row["is_question"] = True
             if row["viewpoint_id"] is None:
                 row["viewpoint_id"] = vid
-            q_rows.append({**_question_row(q), "viewpoint_id": vid})
+            q_rows.append({**q.to_dict(context=False), "viewpoint_id": vid})
         checks = matcher.check(chunk) if matcher is not None else []
         answered = checks if matcher is not None else None
         inspections = (self.inspector.inspect(chunk, checks=answered,

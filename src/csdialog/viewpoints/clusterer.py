@@ -248,15 +248,17 @@ class ViewpointClusterer:
             LoRA rank 16, learning rate 5e-4, batch 32, 64 tokens.
         adapt_max_samples: fine-tune on at most this many distinct grouped questions (a
             seeded sample); every question is still embedded by the adapted encoder.
-        context_weight: weight of the previous turn's embedding added to a question's
-            own (both L2-normalised) for questions that carry their dialogue context
-            (``Question.context``, filled by :func:`extract_questions`; plain texts have
-            none). Follow-ups such as "那运费呢" or "and for the hotel?" then join the
-            viewpoint of what they follow up on instead of other short questions with the
-            same words. Questions with context are collapsed per (text, context), so a
-            follow-up is read anew in every dialogue. 0 turns it off. The default was
-            chosen on the validation splits of CrossWOZ and MultiWOZ-zh (user turns grouped
-            by dialogue act), with the encoders' calibrated thresholds (docs/viewpoints.md).
+        context_weight: share a in [0, 1) of the previous turn in the similarity of
+            questions that carry their dialogue context (``Question.context``, filled by
+            :func:`extract_questions`; plain texts have none): the cosine of two questions
+            becomes (1 - a) x the cosine of their texts + a x the cosine of their contexts
+            (a question without context stands for its own). Follow-ups such as "那运费呢"
+            or "and for the hotel?" are then grouped by what they follow up on, not only
+            by their words. Questions with context are collapsed per (text, context), so a
+            follow-up is read anew in every dialogue. 0 turns it off; the results on plain
+            texts do not depend on it. The default was chosen on the validation splits of
+            CrossWOZ and MultiWOZ-zh (user turns grouped by dialogue act), with the
+            encoders' calibrated thresholds (docs/viewpoints.md).
         n_keywords, n_examples: per viewpoint.
         random_state: seed for sampling, PCA and the adaptation.
 
@@ -435,8 +437,7 @@ class ViewpointClusterer:
         self._resolve_thresholds()
         self.questions_ = questions
 
-        self.context_used_ = True  # provisional: _collapse reads the contexts
-        rep_texts, rep_ctx, counts, inverse = self._collapse(questions)
+        rep_texts, rep_ctx, counts, inverse = self._collapse(questions, fitting=True)
         # context doubles the vectors' length: only when some question has one
         self.context_used_ = any(c is not None for c in rep_ctx)
         Z, labels, core, own = self._group(rep_texts, rep_ctx, counts)
@@ -511,19 +512,20 @@ class ViewpointClusterer:
         """Fit and return ``labels_``."""
         return self.fit(X).labels_
 
-    def _contexts(self, questions: Sequence[Question]) -> list[str | None]:
-        """Each question's context as used (``None`` when ``context_weight`` is 0 or the
-        fit saw no context)."""
-        if not self.context_weight or not getattr(self, "context_used_", False):
+    def _contexts(self, questions: Sequence[Question], *, fitting: bool = False
+                  ) -> list[str | None]:
+        """Each question's context as used (``None`` when ``context_weight`` is 0 or,
+        outside ``fit``, when the fit saw no context)."""
+        if not self.context_weight or not (fitting or getattr(self, "context_used_", False)):
             return [None] * len(questions)
         return [q.context.strip() or None if q.context else None for q in questions]
 
-    def _collapse(self, questions: Sequence[Question]
+    def _collapse(self, questions: Sequence[Question], *, fitting: bool = False
                   ) -> tuple[list[str], list[str | None], np.ndarray, np.ndarray]:
         """Group questions by normalised text (and context, where it is used); distinct
         keys in sorted order: ``(texts, contexts, counts, inverse)``."""
         by_key: dict[str, Counter[str]] = defaultdict(Counter)
-        ctx = self._contexts(questions)
+        ctx = self._contexts(questions, fitting=fitting)
         qkeys = self._keys([q.text for q in questions], ctx)
         key_ctx: dict[str, str | None] = {}
         for q, c, key in zip(questions, ctx, qkeys, strict=True):
@@ -780,9 +782,11 @@ class ViewpointClusterer:
             if not len(kernel):
                 kernel = members
             cent = _normalize_rows((Z[kernel] * counts[kernel, None]).sum(0, keepdims=True))[0]
-            space = Z if own is None else own
-            sims = space[kernel] @ _normalize_rows(
-                (space[kernel] * counts[kernel, None]).sum(0, keepdims=True))[0]
+            if own is None:
+                sims = Z[kernel] @ cent
+            else:  # centrality of the questions' own wording
+                sims = own[kernel] @ _normalize_rows(
+                    (own[kernel] * counts[kernel, None]).sum(0, keepdims=True))[0]
             order = sorted(range(len(kernel)), key=lambda i: (-sims[i], reps[kernel[i]]))
             top = sims.max()
             cands = [kernel[i] for i in order if sims[i] >= top - 0.03]
@@ -811,7 +815,7 @@ class ViewpointClusterer:
             new_index[int(g)] = len(viewpoints)
             viewpoints.append(Viewpoint(
                 viewpoint_id=vid, label=label, size=size,
-                n_distinct=len({normalize_question(reps[m]) or reps[m].strip() for m in members}),
+                n_distinct=len(set(self._keys([reps[m] for m in members]))),
                 share=size / total if total else 0.0, keywords=tuple(keywords.get(k, ())),
                 examples=tuple(ordered[: self.n_examples]),
                 breakdown={f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -959,8 +963,7 @@ class ViewpointClusterer:
         if level == "questions":
             ids = [v.viewpoint_id for v in self.viewpoints_]
             return pd.DataFrame([
-                {**{k: v for k, v in q.to_dict().items() if k != "context"},
-                 "viewpoint_id": ids[g] if g >= 0 else None}
+                {**q.to_dict(context=False), "viewpoint_id": ids[g] if g >= 0 else None}
                 for q, g in zip(getattr(self, "questions_", []), self.labels_, strict=False)
             ])
         raise ValidationError(f"level must be 'viewpoints' or 'questions', got {level!r}")

@@ -135,8 +135,8 @@ class Question:
         timestamp: ISO text of the turn's time, if known.
         context: the text of the turn before the question's turn (either side), if any.
             Short follow-ups ("那运费呢", "and the charger?") ask about what was said
-            before; :class:`~csdialog.viewpoints.ViewpointClusterer` mixes its embedding
-            in (``context_weight``).
+            before; :class:`~csdialog.viewpoints.ViewpointClusterer` reads it with the
+            question (``context_weight``).
     """
 
     text: str
@@ -156,8 +156,16 @@ class Question:
                 f"a question's context must be the previous turn's text (a string) or None, "
                 f"got {type(self.context).__name__}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+    def to_dict(self, *, context: bool = True) -> dict[str, Any]:
+        """The fields as a dict; ``context=False`` leaves the context out (output tables,
+        where the previous turn is a row of its own).
+
+        Example:
+            >>> Question("那运费呢", context="面膜B 299元").to_dict(context=False)["text"]
+            '那运费呢'
+        """
+        return {k: getattr(self, k) for k in self.__dataclass_fields__
+                if context or k != "context"}
 
 
 def extract_questions(
