@@ -65,6 +65,12 @@ DEV = ROOT / "benchmarks" / "data" / "emotion_dev.jsonl"
 #: A second development set (160 dialogues), written without reading the challenge set,
 #: the first dev set or the synthetic phrase banks (scripts/): clean for every recipe.
 DEV2 = ROOT / "benchmarks" / "data" / "emotion_dev2.jsonl"
+#: A third development set (200 dialogues), written without reading any other set: the
+#: target is a customer turn in the middle of the chat (cooperative answers, thanks for
+#: plain information, polite follow-ups, and sarcastic mid-dialogue turns), for the false
+#: sarcasm flags on warm cooperative turns. Scored on the sarcasm flag only (its emotion
+#: labels include "expecting", outside the taxonomy).
+DEV3 = ROOT / "benchmarks" / "data" / "emotion_dev3.jsonl"
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -208,9 +214,27 @@ def part_challenge(root: str | None, args: Any) -> list[Row]:
     return out
 
 
+def _midturn_scores(clf: Any, rows: list[dict[str, Any]], window: int) -> dict[str, Any]:
+    """Sarcasm flags on mid-dialogue turns: F1 and AUC of the flag, the share of sincere
+    turns flagged (false flags) and of sarcastic turns caught, per category."""
+    from sklearn.metrics import roc_auc_score
+
+    preds = clf.classify(challenge_items(rows, window))
+    y = np.array([bool(r["sarcastic"]) for r in rows])
+    p = np.array([pr.sarcastic for pr in preds])
+    m: dict[str, Any] = {
+        "sarcasm_f1": _f1(y, p),
+        "sarcasm_auc": round(float(roc_auc_score(y, [pr.sarcasm_score for pr in preds])), 4),
+        "false_flags": round(float(p[~y].mean()), 4), "caught": round(float(p[y].mean()), 4)}
+    for cat in sorted({r["category"] for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r["category"] == cat]
+        m[f"flagged_{cat}"] = round(float(p[idx].mean()), 3)
+    return m
+
+
 def part_dev(root: str | None, args: Any) -> list[Row]:
-    """The default model on both development sets (120 and 160 dialogues), with and without
-    context."""
+    """The default model on the three development sets (120, 160 and 200 dialogues), with
+    and without context."""
     enc = _encoder()
     default = _default(enc)
     out = []
@@ -225,6 +249,11 @@ def part_dev(root: str | None, args: Any) -> list[Row]:
                            "e5-small", _challenge_scores(_head_only(default), rows, 3)))
             out.append(Row(name, "default model with sarcasm_cross_gate=True (not shipped)",
                            "e5-small", _challenge_scores(_with_gate(default), rows, 3)))
+    rows = load_challenge(DEV3)
+    out += [Row("dev set 3 (mid-dialogue turns)", "default model (window 3)", "e5-small",
+                _midturn_scores(default, rows, 3), notes=f"{len(rows)} dialogues"),
+            Row("dev set 3 (mid-dialogue turns)", "default model, turn alone (window 0)",
+                "e5-small", _midturn_scores(default, rows, 0))]
     enc.save()
     return out
 

@@ -47,17 +47,14 @@ def test_defining_case_same_words_opposite_meaning(default, complaint: str, fail
     assert p_bad.sarcasm_score > p_good.sarcasm_score
     assert p_bad.polarity == "negative" and p_bad.sarcastic
     assert p_good.polarity == "positive" and not p_good.sarcastic
-    # the words alone are not negative: "谢谢你" read alone is close to a tie between neutral
-    # (0.22) and satisfied (0.21) on the int8 encoder, and which one wins has changed
-    # with the machine's int8 export, so neutral is accepted too
-    assert p_bad.surface in ("grateful", "satisfied", "happy", "neutral")
+    assert p_bad.surface in ("grateful", "satisfied", "happy")  # the words alone are warm
 
 
 @pytest.mark.parametrize("path", [CHALLENGE, DEV2], ids=["challenge", "dev2"])
 def test_thanks_regression_guard(default, path: Path, no_network) -> None:  # type: ignore[no-untyped-def]
     """Sarcastic vs sincere thanks on the hand-written challenge set and the second dev set;
     the benchmark (benchmarks/bench_emotion.py --part challenge dev) reports the exact
-    figures (0.800 on both for the shipped model on the export it was trained on)."""
+    figures."""
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     rows = [r for r in rows if r["category"] in ("sarcastic_thanks", "sincere_thanks")]
     items = []
@@ -78,9 +75,6 @@ def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) 
     assert [p.to_dict() for p in again.classify([d])] == [p.to_dict() for p in default.classify([d])]
 
 
-# 0.75 when the model was trained (2026-11-27, the int8 export of that machine: challenge
-# 0.800, dev set 2 0.800); on a fresh int8 export with the packages of 2026-11-27 evening
-# (transformers 5.24, onnxruntime 1.32) the challenge set gives 0.729 and dev set 2 passes:
-# the export is not bit-identical across installs and the head sits near its threshold
-# on several thanks. Lowered to 0.70 until the head is retrained on a pinned export.
-THANKS_GUARD = 0.70
+# The shipped model on the int8 graph it was trained on (7-bit weights, the same on every
+# CPU since export format 4): challenge 0.786, dev set 2 0.758.
+THANKS_GUARD = 0.75

@@ -526,26 +526,33 @@ def test_auto_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     assert backends._resolve_backend("auto", "cpu") == "torch"  # no onnxruntime: torch
 
 
-def test_vnni_detection_reads_the_cpu_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import platform
+def test_int8_graph_is_the_same_on_every_cpu(tmp_path: Path, tiny_bert: TinyBert) -> None:
+    """7-bit weights everywhere (no per-CPU choice), a byte-identical graph when exported
+    again, and graphs of an older format (per-CPU bits) exported again."""
+    pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
 
-    from csdialog.encoders import onnxrt
+    from csdialog.encoders import export_onnx
 
-    monkeypatch.setattr(platform, "machine", lambda: "x86_64")
-    fake = tmp_path / "cpuinfo"
-    real_path = onnxrt.Path
-
-    def with_flags(flags: str) -> None:
-        fake.write_text(f"processor\t: 0\nflags\t\t: fpu {flags} sse2\n")
-        monkeypatch.setattr(onnxrt, "Path",
-                            lambda p: real_path(fake) if p == "/proc/cpuinfo" else real_path(p))
-
-    with_flags("avx2 avx512f avx512_vnni")
-    assert onnxrt.cpu_has_vnni()
-    with_flags("avx2 fma")
-    assert not onnxrt.cpu_has_vnni()  # old AVX2 CPU: the export uses 7-bit weights
-    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
-    assert onnxrt.cpu_has_vnni()
+    folder = tiny_bert(tmp_path / "m", safe=True)
+    graph = export_onnx(folder, quantize="int8")
+    weights = [numpy_helper.to_array(i) for i in onnx.load(str(graph)).graph.initializer
+               if i.data_type == onnx.TensorProto.INT8 and len(i.dims) == 2]
+    assert len(weights) == 2 * 6  # every weight MatMul of the two layers
+    assert max(int(np.abs(w).max()) for w in weights) == 63  # 7 bits, full range used
+    meta_path = folder / "onnx" / "model-int8.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["weight_bits"] == 7 and "reduce_range" not in meta
+    first = graph.read_bytes()
+    assert export_onnx(folder, quantize="int8", force=True).read_bytes() == first
+    # a graph exported by format 3 (8-bit weights on CPUs with VNNI) is not reused
+    old = dict(meta, format_version=3, reduce_range=False)
+    del old["weight_bits"]
+    meta_path.write_text(json.dumps(old))
+    stamp = graph.stat().st_mtime_ns
+    assert export_onnx(folder, quantize="int8").stat().st_mtime_ns != stamp
+    assert json.loads(meta_path.read_text())["format_version"] == meta["format_version"]
 
 
 def _named_hashing(name: str, dim: int) -> Callable[..., HashingEncoder]:

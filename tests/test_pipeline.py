@@ -58,9 +58,7 @@ def _check_outputs(out: Path, *, emotions: bool) -> None:
                     "Inspection scores"):
         assert heading in html
     assert "<svg" in html and "http://" not in html and "https://" not in html
-    # no raw phone number; which redacted texts the page shows ([PHONE] placeholders)
-    # depends on the models' reads, tests/test_report.py checks the placeholders
-    assert "138-0013-8000" not in html and "13900139000" not in html
+    assert "138-0013-8000" not in html and "13900139000" not in html and "[PHONE]" in html
     assert "@example.com" not in html
     HTMLParser().feed(html)
 
