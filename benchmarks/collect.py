@@ -21,7 +21,7 @@ shared 2-core machine and are noisy: compare ratios within one table, not across
 | encoders | `benchmarks/bench_encoders.py` | `make bench` (runs `bench_encoders.py --data-root ...`) |
 | viewpoints quality | `benchmarks/bench_viewpoints.py` | `... --part quality --encoder e5-small` |
 | viewpoints scale | `benchmarks/bench_viewpoints.py` | `... --part scale` |
-| viewpoints context weight (validation) | `benchmarks/bench_viewpoints.py` | `... --part context_sweep --encoder e5-small` |
+| viewpoints context weight | `benchmarks/bench_viewpoints.py` | `... --part context_sweep` |
 | viewpoint thresholds | `benchmarks/calibrate_viewpoints.py` | `python benchmarks/calibrate_viewpoints.py` |
 
 """

@@ -51,7 +51,8 @@ __all__ = ["calibration_texts", "export_onnx", "onnx_session"]
 
 _FORMAT_VERSION = 4  # 3: every weight MatMul int8, inputs smoothed (SmoothQuant);
 #                       4: 7-bit weights on every CPU (the same graph everywhere)
-_WEIGHT_MAX = 63.0  # 7-bit weights: exact on int8 kernels with or without VNNI
+_WEIGHT_BITS = 7  # exact on int8 kernels with or without VNNI (see the module docstring)
+_WEIGHT_MAX = float(2 ** (_WEIGHT_BITS - 1) - 1)  # 63
 _OPSET = 17
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
 
@@ -439,7 +440,7 @@ def export_onnx(
         texts = [prefix + t for t in given]
         digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
         expected["smoothing"] = {"alpha": _SMOOTH_ALPHA, "calibration": digest}
-        expected["weight_bits"] = 7
+        expected["weight_bits"] = _WEIGHT_BITS
     model = cache / f"model-{kind}.onnx"
     sidecar = cache / f"model-{kind}.json"
     if not force and _sidecar_ok(sidecar, model, expected):
