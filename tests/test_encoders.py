@@ -555,6 +555,25 @@ def test_int8_graph_is_the_same_on_every_cpu(tmp_path: Path, tiny_bert: TinyBert
     assert json.loads(meta_path.read_text())["format_version"] == meta["format_version"]
 
 
+def test_fp32_graph_is_not_exported_again_when_only_the_int8_format_changed(
+        tmp_path: Path, tiny_bert: TinyBert) -> None:
+    """Every format bump so far changed the int8 graph only: a float32 graph exported under
+    an older format is reused, an unknown (newer) format or another source is not."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from csdialog.encoders import export_onnx
+
+    folder = tiny_bert(tmp_path / "m", safe=True)
+    graph = export_onnx(folder)
+    meta_path = folder / "onnx" / "model-fp32.json"
+    meta = json.loads(meta_path.read_text())
+    stamp = graph.stat().st_mtime_ns
+    meta_path.write_text(json.dumps(dict(meta, format_version=2)))
+    assert export_onnx(folder).stat().st_mtime_ns == stamp  # reused
+    meta_path.write_text(json.dumps(dict(meta, format_version=meta["format_version"] + 1)))
+    assert export_onnx(folder).stat().st_mtime_ns != stamp  # a format this version can't know
+
+
 def _named_hashing(name: str, dim: int) -> Callable[..., HashingEncoder]:
     def factory(**kwargs: object) -> HashingEncoder:
         enc = HashingEncoder(dim=dim, ngram_range=(1, 2) if dim < 64 else (1, 3))
