@@ -122,11 +122,38 @@ def _best_f1_threshold(y: np.ndarray, s: np.ndarray) -> float:
     return float(t[int(np.argmax(f[:-1]))]) if len(t) else 0.5
 
 
-def _metrics(y_val: np.ndarray, s_val: np.ndarray, y: np.ndarray, s: np.ndarray) -> dict[str, Any]:
+# (data set, setting) -> the dialogue of each test pair, for the bootstrap intervals
+TEST_GROUPS: dict[tuple[str, str], list[str]] = {}
+BOOTSTRAP = 1000
+
+
+def _auc_interval(y: np.ndarray, s: np.ndarray, groups: list[str], n: int = BOOTSTRAP
+                  ) -> str:
+    """95% interval of the ROC-AUC, resampling whole dialogues (the pairs of one dialogue
+    are not independent); a percentile bootstrap, seeded."""
+    from sklearn.metrics import roc_auc_score
+
+    by: dict[str, list[int]] = defaultdict(list)
+    for i, g in enumerate(groups):
+        by[g].append(i)
+    blocks = [np.asarray(v) for v in by.values()]
+    rng = np.random.default_rng(SEED)
+    aucs = []
+    for _ in range(n):
+        idx = np.concatenate([blocks[j] for j in rng.integers(0, len(blocks), len(blocks))])
+        if 0 < y[idx].sum() < len(idx):
+            aucs.append(roc_auc_score(y[idx], s[idx]))
+    lo, hi = np.percentile(aucs, [2.5, 97.5])
+    return f"{lo:.3f}-{hi:.3f}"
+
+
+def _metrics(y_val: np.ndarray, s_val: np.ndarray, y: np.ndarray, s: np.ndarray,
+             groups: list[str] | None = None) -> dict[str, Any]:
     from sklearn.metrics import f1_score, roc_auc_score
 
     thr = _best_f1_threshold(y_val, s_val)
     return {"auc": round(float(roc_auc_score(y, s)), 4),
+            "auc_95ci": _auc_interval(y, s, groups) if groups else None,
             "f1": round(float(f1_score(y, s >= thr)), 4),
             "f1_unanswered": round(float(f1_score(1 - y, s < thr)), 4),
             "threshold": round(thr, 4), "n": len(y), "answered_share": round(float(y.mean()), 3)}
@@ -207,6 +234,7 @@ def run_dataset(
         vq, vr, vy = [x[0] for x in v], [x[1] for x in v], np.asarray([x[2] for x in v], int)
         tq, tr, ty = [x[0] for x in t], [x[1] for x in t], np.asarray([x[2] for x in t], int)
         vlog, tlog = logic_for(vq), logic_for(tq)
+        tg = TEST_GROUPS[(name, setting)] = [_dialogue_key(name, x[3]) for x in t]
         if setting == "+mismatched":
             weights_data.append((vq, vr, vy, vlog))
         pooled[setting].append((name, lang, (vq, vr, vy, vlog), (tq, tr, ty, tlog),
@@ -226,12 +254,12 @@ def run_dataset(
             t0 = time.perf_counter()
             s_val, s_test = fn(vq, vr, vlog), fn(tq, tr, tlog)
             rows.append(Row(name, method, enc.name, {"lang": lang, "setting": setting,
-                                                     **_metrics(vy, s_val, ty, s_test)},
+                                                     **_metrics(vy, s_val, ty, s_test, tg)},
                             seconds=round(time.perf_counter() - t0, 1)))
         t0 = time.perf_counter()
         rows.append(Row(name, "PairClassifierScorer (trained on val) + mined logic", enc.name,
                         {"lang": lang, "setting": setting,
-                         **_metrics(vy, pcs.score(vq, vr, vlog), ty, pcs.score(tq, tr, tlog))},
+                         **_metrics(vy, pcs.score(vq, vr, vlog), ty, pcs.score(tq, tr, tlog), tg)},
                         seconds=round(time.perf_counter() - t0 + pcs_fit_s, 1),
                         notes="trained on val natural + mismatched pairs"))
         print(f"{name} {setting} done", flush=True)
@@ -267,7 +295,8 @@ def run_pooled(enc: Any, rows: list[Row], pooled: dict[str, list[Any]],
             if keep is not None:
                 keep[(name, setting)] = (s_val, s_test)
             rows.append(Row(name, method, enc.name, {"lang": lang, "setting": setting,
-                                       **_metrics(y, s_val, ty, s_test)},
+                                       **_metrics(y, s_val, ty, s_test,
+                                                  TEST_GROUPS.get((name, setting)))},
                             seconds=round(time.perf_counter() - t0 + fit_s, 1),
                             notes="one model for " + "+".join(p[0] for p in train)))
         print(f"pooled ({'+'.join(p[0] for p in train)}) {setting} done", flush=True)
@@ -314,12 +343,14 @@ def run_cross_encoder(rows: list[Row], pooled: dict[str, list[Any]], pairs_by_se
             secs = round(time.perf_counter() - t0, 1)
             rows.append(Row(name, "CrossEncoderScorer (e5-small fine-tuned on all val splits pooled) "
                             "+ mined logic", "e5-small", {"lang": lang, "setting": setting,
-                                                          **_metrics(vy, s_val, ty, s_test)},
+                                                          **_metrics(vy, s_val, ty, s_test,
+                                                                     TEST_GROUPS.get((name, setting)))},
                             seconds=secs, notes=note))
             p_val, p_test = pcs_scores[(name, setting)]
             rows.append(Row(name, "mean of pooled PairClassifierScorer and CrossEncoderScorer",
                             "e5-small", {"lang": lang, "setting": setting,
-                                         **_metrics(vy, (s_val + p_val) / 2, ty, (s_test + p_test) / 2)},
+                                         **_metrics(vy, (s_val + p_val) / 2, ty, (s_test + p_test) / 2,
+                                                    TEST_GROUPS.get((name, setting)))},
                             seconds=secs, notes="both trained on all val splits pooled"))
         print(f"cross-encoder {setting} done", flush=True)
 
@@ -376,7 +407,9 @@ def main() -> None:
     write_results("answers_e5-small", rows, args.out, seed=SEED,
                   config={"datasets": args.datasets, "train": "val split", "test": "test split"},
                   summary="ROC-AUC / F1 of 'was the request answered?' on the test split; "
-                          "thresholds, mined logics and trained scorers from the validation split.")
+                          "thresholds, mined logics and trained scorers from the validation split. "
+                          f"auc_95ci: percentile bootstrap over the test dialogues ({BOOTSTRAP} "
+                          "resamples of whole dialogues, seeded).")
     for r in rows:
         print(r.dataset, "|", r.method, "|", r.metrics)
 
