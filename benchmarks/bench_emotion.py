@@ -156,6 +156,13 @@ def challenge_items(rows: list[dict[str, Any]], window: int) -> list[Any]:
     return out
 
 
+def _wilson(p: float, n: int, z: float = 1.96) -> str:
+    """Wilson score 95% interval of an accuracy ``p`` over ``n`` items, as "lo-hi"."""
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return f"{centre - half:.3f}-{centre + half:.3f}"
+
+
 def _challenge_scores(clf: Any, rows: list[dict[str, Any]], window: int) -> dict[str, Any]:
     preds = clf.classify(challenge_items(rows, window))
     thanks = [i for i, r in enumerate(rows) if r["category"] in ("sarcastic_thanks",
@@ -172,6 +179,8 @@ def _challenge_scores(clf: Any, rows: list[dict[str, Any]], window: int) -> dict
     auc = roc_auc_score(y_thanks, [preds[i].sarcasm_score for i in thanks]) \
         if len(set(y_thanks)) == 2 else float("nan")
     m: dict[str, Any] = {"thanks_sarcasm_acc": round(float(sarc_acc), 4),
+                         "thanks_sarcasm_acc_95ci": _wilson(float(sarc_acc), len(thanks)),
+                         "n_thanks": len(thanks),
                          "thanks_sarcasm_auc": round(float(auc), 4),
                          "thanks_polarity_acc": round(float(pol_acc), 4),
                          "sarcasm_f1": _f1(y, p), "emotion_acc": round(float(emo_acc), 4)}
