@@ -558,7 +558,7 @@ def test_int8_graph_is_the_same_on_every_cpu(tmp_path: Path, tiny_bert: TinyBert
 def test_fp32_graph_is_not_exported_again_when_only_the_int8_format_changed(
         tmp_path: Path, tiny_bert: TinyBert) -> None:
     """Every format bump so far changed the int8 graph only: a float32 graph exported under
-    an older format is reused, an unknown (newer) format or another source is not."""
+    an older format is reused, an unknown (newer) format is not."""
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     from csdialog.encoders import export_onnx

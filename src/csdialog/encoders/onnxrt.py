@@ -54,9 +54,10 @@ __all__ = ["calibration_texts", "export_onnx", "onnx_session"]
 
 _FORMAT_VERSION = 4  # 3: every weight MatMul int8, inputs smoothed (SmoothQuant);
 #                       4: 7-bit weights on every CPU (the same graph everywhere)
-# Every format change so far was to the int8 graph; the float32 graph is the same as in
-# format 1, so float32 graphs exported under any format up to this one are reused.
-_FP32_FORMATS = frozenset(range(1, _FORMAT_VERSION + 1))
+# The export formats whose graphs are still current, per kind: every format change so far
+# was to the int8 graph, and the float32 graph is the same as in format 1.
+_CURRENT_FORMATS = {"int8": frozenset({_FORMAT_VERSION}),
+                    "fp32": frozenset(range(1, _FORMAT_VERSION + 1))}
 _WEIGHT_BITS = 7  # exact on int8 kernels with or without VNNI (see the module docstring)
 _WEIGHT_MAX = float(2 ** (_WEIGHT_BITS - 1) - 1)  # 63
 _OPSET = 17
@@ -98,7 +99,8 @@ def _cache_folder(folder: Path) -> Path:
         return alt
 
 
-def _sidecar_ok(sidecar: Path, model: Path, expected: dict[str, Any]) -> bool:
+def _sidecar_ok(sidecar: Path, model: Path, expected: dict[str, Any],
+                formats: frozenset[int]) -> bool:
     if not (sidecar.is_file() and model.is_file()):
         return False
     try:
@@ -107,8 +109,8 @@ def _sidecar_ok(sidecar: Path, model: Path, expected: dict[str, Any]) -> bool:
         return False
     if meta.get("size") != model.stat().st_size:
         return False
-    if expected.get("kind") == "fp32" and meta.get("format_version") in _FP32_FORMATS:
-        meta = dict(meta, format_version=expected["format_version"])  # unchanged since format 1
+    if meta.get("format_version") not in formats:
+        return False
     return all(meta.get(k) == v for k, v in expected.items())
 
 
@@ -435,7 +437,7 @@ def export_onnx(
     cache = _cache_folder(src)
     kind = "int8" if quantize else "fp32"
     expected: dict[str, Any] = {
-        "format_version": _FORMAT_VERSION, "source": _source_identity(src), "kind": kind,
+        "source": _source_identity(src), "kind": kind,
         "opset": _OPSET,
     }
     texts: list[str] | None = None
@@ -451,7 +453,7 @@ def export_onnx(
         expected["weight_bits"] = _WEIGHT_BITS
     model = cache / f"model-{kind}.onnx"
     sidecar = cache / f"model-{kind}.json"
-    if not force and _sidecar_ok(sidecar, model, expected):
+    if not force and _sidecar_ok(sidecar, model, expected, _CURRENT_FORMATS[kind]):
         return model
     print(f"csdialog: exporting {src.name} to ONNX ({kind}) in {cache}; once per model",
           file=sys.stderr)
@@ -468,7 +470,8 @@ def export_onnx(
                 "model"
             ) from exc
         built = tmp / f"model-{kind}.onnx"
-        meta = dict(expected, size=built.stat().st_size, versions=_versions())
+        meta = dict(expected, format_version=_FORMAT_VERSION, size=built.stat().st_size,
+                    versions=_versions())
         (tmp / sidecar.name).write_text(json.dumps(meta, indent=2))
         os.replace(built, model)  # the graph first, then the sidecar that vouches for it
         os.replace(tmp / sidecar.name, sidecar)
