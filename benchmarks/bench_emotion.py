@@ -458,6 +458,7 @@ def part_cped(root: str | None, args: Any) -> list[Row]:
                    {"macro_f1": round(float(f1_score(te_y, pred, labels=labels, average="macro")), 4),
                     "accuracy": round(float(np.mean(np.array(pred) == te_y)), 4)}, round(secs, 1)))
     pc = _per_class(te_y, pred)
+    Path(args.out).mkdir(parents=True, exist_ok=True)  # --part cped alone: nothing made it yet
     (Path(args.out) / "emotion_per_class_cped.json").write_text(json.dumps(pc, indent=2))
     _confusion_plot(te_y, pred, Path(args.plot))
     # polarity vs the lexicon baseline

@@ -310,3 +310,40 @@ def test_cross_encoder_gate_flags_irony_without_warm_words() -> None:
         assert flags[i] == (expected >= 0.4 and (is_warm[i] or (c is not None and c >= 0.5)))
     assert flags.tolist() == [True, True]  # the ironic turn now passes through the gate
     assert [q.sarcastic for q in clf.classify(items)] == flags.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["ok thanks", "thanks a lot", "谢谢你", "great"]),
+                          st.sampled_from(["", "We can't help.", "Refund issued."]),
+                          st.integers(0, 1)), min_size=2, max_size=60),
+       st.integers(0, 3))
+def test_sarcasm_held_out_part_keeps_identical_turns_together(rows, seed) -> None:  # type: ignore[no-untyped-def]
+    from csdialog.emotion import _held_out
+
+    items = [ContextualText(text, (Turn("agent", ctx),) if ctx else ()) for text, ctx, _ in rows]
+    y = np.array([lab for _, _, lab in rows])
+    held = _held_out(items, y, 3, np.random.default_rng(seed))
+    sides: dict[tuple[str, str, int], set[bool]] = {}
+    for (text, ctx, lab), h in zip(rows, held.tolist(), strict=True):
+        sides.setdefault((text, ctx, lab), set()).add(h)
+    assert all(len(s) == 1 for s in sides.values())  # never on both sides
+    for cls in (0, 1):  # every class present gets a held-out part, about a fifth of it
+        n = int((y == cls).sum())
+        if n:
+            assert 1 <= int(held[y == cls].sum()) <= n
+
+
+def test_sarcasm_threshold_is_the_middle_of_the_f1_plateau() -> None:
+    from csdialog.emotion import _plateau_threshold
+
+    rng = np.random.default_rng(0)
+    # well separated: every threshold between the two groups gives F1 = 1; the middle wins,
+    # not the first grid point that reaches it
+    y = np.r_[np.zeros(500), np.ones(500)].astype(int)
+    p = np.r_[rng.uniform(0.0, 0.2, 500), rng.uniform(0.8, 1.0, 500)]
+    assert 0.45 <= _plateau_threshold(p, y) <= 0.55
+    # a sharp optimum (only 0.30 separates the classes) stays where it is
+    p = np.r_[np.full(500, 0.29), np.full(500, 0.31)]
+    assert _plateau_threshold(p, y) == pytest.approx(0.30)
+    # always on the grid's range, also with a single positive
+    assert 0.1 <= _plateau_threshold(np.array([0.2, 0.9]), np.array([0, 1])) <= 0.9

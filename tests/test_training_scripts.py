@@ -45,3 +45,54 @@ def test_cooperative_split_is_checked(generator) -> None:  # type: ignore[no-unt
     heldout = {r["turns"][0]["text"] for r in generator.cooperative(400, split="heldout")}
     train = {r["turns"][0]["text"] for r in generator.cooperative(400, split="train")}
     assert heldout and train and not heldout & train  # problems kept apart
+
+
+ROOT = Path(__file__).parents[1]
+EMOTIONS = {"satisfied", "grateful", "happy", "hopeful", "apologetic", "anxious", "confused",
+            "impatient", "disappointed", "dissatisfied", "angry", "sad", "neutral"}
+
+
+def _rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets() -> None:
+    rows = _rows(SCRIPTS / "data" / "emotion_written.jsonl")
+    assert len(rows) == 1200 and len({r["id"] for r in rows}) == 1200
+    for r in rows:
+        assert r["lang"] in {"zh", "zh-tw", "en", "mix"}
+        assert r["turns"][r["target"]]["role"] == "customer", r["id"]
+        assert r["emotion"] in EMOTIONS, r["id"]
+        assert (r["meant"] is not None) == r["sarcastic"], r["id"]
+        assert r["sarcastic"] == (r["category"] == "sarcastic_thanks"), r["id"]
+    # no dialogue of the challenge set (the test) or of the dev sets (the choice of recipe)
+    # is in the training file: not its target turn, not its opening turn (short generic
+    # turns such as "在吗" / "ok thanks" aside)
+    written = {t for r in rows for t in (r["turns"][0]["text"], r["turns"][r["target"]]["text"])}
+    for path in (ROOT / "tests" / "data" / "emotion_challenge.jsonl",
+                 *sorted((ROOT / "benchmarks" / "data").glob("emotion_dev*.jsonl"))):
+        for r in _rows(path):
+            opening, target = r["turns"][0]["text"], r["turns"][r["target"]]["text"]
+            for text in (opening, target):
+                assert text not in written or len(text) <= 12, (path.name, text)
+
+
+def test_written_turns_loader_repeats_and_labels() -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from train_emotion_default import WRITTEN, written_turns
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    assert written_turns(str(WRITTEN), 0) == ([], [])
+    emo, sarc = written_turns(str(WRITTEN), 2)
+    rows = _rows(WRITTEN)
+    assert len(emo) == len(sarc) == 2 * len(rows)
+    first = rows[0]
+    assert sarc[0].text == sarc[1].text == first["turns"][first["target"]]["text"]
+    assert len(sarc[0].context) == first["target"]
+    assert sarc[0].label == ("sarcastic" if first["sarcastic"] else "not_sarcastic")
+    assert emo[0].label == (first["meant"] or first["emotion"])
+    assert sum(e.label == "sarcastic" for e in sarc) == 2 * sum(r["sarcastic"] for r in rows)
