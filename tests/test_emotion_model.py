@@ -94,9 +94,10 @@ def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) 
 
 
 # The shipped model on the int8 graph it was trained on (7-bit weights, the same on every
-# CPU since export format 4): challenge 0.786, dev set 2 0.775; dev set 3: 9.3% of the 140
-# sincere mid-dialogue turns flagged (17.9% without the cooperative turns in training),
-# 51.7% of the 60 sarcastic ones caught.
-THANKS_GUARD = 0.75
+# CPU since export format 4), with the hand-written training dialogues: challenge 0.857,
+# dev set 2 0.850 (0.786 and 0.775 for the model before); dev set 3: 10.7% of the 140
+# sincere mid-dialogue turns flagged, 61.7% of the 60 sarcastic ones caught (9.3% and
+# 51.7% before).
+THANKS_GUARD = 0.80
 MIDTURN_FALSE_FLAGS = 0.12
-MIDTURN_CAUGHT = 0.45
+MIDTURN_CAUGHT = 0.55
