@@ -326,11 +326,12 @@ def test_sarcasm_held_out_part_keeps_identical_turns_together(rows, seed) -> Non
     sides: dict[tuple[str, str, int], set[bool]] = {}
     for (text, ctx, lab), h in zip(rows, held.tolist(), strict=True):
         sides.setdefault((text, ctx, lab), set()).add(h)
-    assert all(len(s) == 1 for s in sides.values())  # never on both sides
-    for cls in (0, 1):  # every class present gets a held-out part, about a fifth of it
+    for (_, _, lab), side in sides.items():  # never on both sides, unless the class is one turn
+        assert len(side) == 1 or sum(k[2] == lab for k in sides) == 1
+    for cls in (0, 1):  # every class present gets a held-out part and keeps turns to train on
         n = int((y == cls).sum())
         if n:
-            assert 1 <= int(held[y == cls].sum()) <= n
+            assert 1 <= int(held[y == cls].sum()) <= max(1, n - 1)
 
 
 def test_sarcasm_threshold_is_the_middle_of_the_f1_plateau() -> None:

@@ -277,8 +277,12 @@ def _held_out(items: Sequence[ContextualText], y: np.ndarray, window: int,
         for g in rng.permutation(len(members)).tolist():
             if n >= want:
                 break
+            if n + len(members[g]) >= len(idx) > 1:
+                continue  # the class keeps turns to train on
             held[members[g]] = True
             n += len(members[g])
+        if n == 0:  # one turn repeated throughout the class: nothing to keep apart
+            held[rng.permutation(idx)[:want]] = True
     return held
 
 
