@@ -178,15 +178,22 @@ def written_turns(path: str | None, repeat: int) -> tuple[list[Any], list[Any]]:
     if not path or repeat <= 0:
         return [], []
     emo, sarc = [], []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        turns = [Turn(t["role"], t["text"]) for t in row["turns"]]
-        i = int(row["target"])
+        try:
+            row = json.loads(line)
+            turns = [Turn(t["role"], t["text"]) for t in row["turns"]]
+            i = int(row["target"])
+            emotion = row["meant"] if row["sarcastic"] else row["emotion"]
+            if not 0 <= i < len(turns) or not emotion:
+                raise ValueError(f"target {i} of {len(turns)} turns, emotion {emotion!r}")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"{path}, line {n}: expected a dialogue in the dev sets' format (turns, "
+                f"target, emotion, sarcastic, meant for sarcastic turns); {exc!r}") from exc
         ctx = turns[:i]
         label = "sarcastic" if row["sarcastic"] else "not_sarcastic"
-        emotion = row["meant"] if row["sarcastic"] else row["emotion"]
         for _ in range(repeat):
             sarc.append(LabelledExample(turns[i].text, label, context=ctx))
             emo.append(LabelledExample(turns[i].text, emotion, context=ctx))
@@ -238,7 +245,8 @@ def main() -> None:
                          "added to the sarcasm data as not sarcastic")
     ap.add_argument("--written", default=str(WRITTEN),
                     help="hand-written service dialogues (JSONL, the dev sets' format) whose "
-                         "target turns are added to the sarcasm data")
+                         "target turns are added to the sarcasm data (and, with "
+                         "--written-emotion, the emotion data)")
     ap.add_argument("--written-repeat", type=int, default=3,
                     help="how many times each hand-written dialogue is added (0: not used)")
     ap.add_argument("--written-emotion", action=argparse.BooleanOptionalAction, default=True,

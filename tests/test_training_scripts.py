@@ -96,3 +96,21 @@ def test_written_turns_loader_repeats_and_labels() -> None:
     assert sarc[0].label == ("sarcastic" if first["sarcastic"] else "not_sarcastic")
     assert emo[0].label == (first["meant"] or first["emotion"])
     assert sum(e.label == "sarcastic" for e in sarc) == 2 * sum(r["sarcastic"] for r in rows)
+
+
+def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from train_emotion_default import written_turns
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    good = ('{"turns": [{"role": "customer", "text": "谢谢"}], "target": 0, '
+            '"emotion": "grateful", "sarcastic": false, "meant": null}')
+    for bad in ('{"turns": [', '{"turns": [], "target": 0, "emotion": "neutral", "sarcastic": false}',
+                good.replace('"sarcastic": false', '"sarcastic": true')):  # no meant emotion
+        path = tmp_path / "w.jsonl"
+        path.write_text(good + "\n\n" + bad + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match="line 3"):
+            written_turns(str(path), 1)
+    path.write_text(good + "\n", encoding="utf-8")
+    assert [e.label for e in written_turns(str(path), 1)[1]] == ["not_sarcastic"]

@@ -57,6 +57,7 @@ from csdialog.intent import IntentClassifier
 from csdialog.training import (
     FineTuneArgs,
     LinearHead,
+    _f1_at_thresholds,
     as_training_data,
     fit_linear_head,
     fit_temperature,
@@ -251,11 +252,9 @@ def _plateau_threshold(p: np.ndarray, y: np.ndarray) -> float:
     model's held-out part it stays within 0.007 of its best from 0.50 to 0.66, so the
     single best grid point is decided by noise; the middle of the plateau is not."""
     grid = np.round(np.arange(0.1, 0.91, 0.02), 2)
-    pos = float((y == 1).sum())
-    f1 = np.array([2 * float(((p >= t) & (y == 1)).sum()) / max(1.0, float((p >= t).sum()) + pos)
-                   for t in grid])
+    f1 = _f1_at_thresholds(p, y, grid)
     best = float(f1.max())
-    se = float(np.sqrt(best * (1.0 - best) / max(1.0, pos)))
+    se = float(np.sqrt(best * (1.0 - best) / max(1.0, float((y == 1).sum()))))
     return round(float(np.median(grid[f1 >= best - se - 1e-12])), 3)
 
 

@@ -463,17 +463,25 @@ def _contrastive_batches(codes: np.ndarray, batch_size: int,
     return batches
 
 
-def _best_f1_threshold(P: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
-    """``(F1, t)``: the best F1 of ``P >= t`` against the 0/1 array ``Y`` (micro-averaged
-    over every cell, so a matrix gives micro-F1 and a column one label's F1) over
-    ``t = 0.05, 0.075, ..., 0.95``; ties keep the lowest ``t``."""
+def _f1_at_thresholds(P: np.ndarray, Y: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """The F1 of ``P >= t`` against the 0/1 array ``Y`` at each ``t`` of ``thresholds``
+    (micro-averaged over every cell, so a matrix gives micro-F1 and a column one label's
+    F1)."""
     positives = Y == 1
+    n_pos = float(positives.sum())
+    return np.array([2 * float(((P >= t) & positives).sum()) / max(1.0, float((P >= t).sum()) + n_pos)
+                     for t in thresholds])
+
+
+def _best_f1_threshold(P: np.ndarray, Y: np.ndarray) -> tuple[float, float]:
+    """``(F1, t)``: the best F1 of ``P >= t`` against the 0/1 array ``Y`` (see
+    :func:`_f1_at_thresholds`) over ``t = 0.05, 0.075, ..., 0.95``; ties keep the lowest
+    ``t``."""
+    grid = np.arange(0.05, 0.96, 0.025)
     best = (-1.0, 0.5)
-    for t in np.arange(0.05, 0.96, 0.025):
-        pred = P >= t
-        f1 = 2 * float((pred & positives).sum()) / max(1.0, float(pred.sum() + positives.sum()))
+    for t, f1 in zip(grid.tolist(), _f1_at_thresholds(P, Y, grid).tolist(), strict=True):
         if f1 > best[0] + 1e-9:
-            best = (f1, float(t))
+            best = (f1, t)
     return best
 
 
