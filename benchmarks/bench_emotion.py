@@ -29,7 +29,8 @@ Parts (``--part``, several allowed):
   ``benchmarks/data/emotion_dev2.jsonl`` (160 more, written later without reading the
   challenge set, the first dev set or the synthetic phrase banks, so that it stays clean
   for recipes that use the irony banks, which were written from the first dev set's
-  errors).
+  errors); dev sets 3 (mid-dialogue turns) and 4 (600 machine-written dialogues, the hard
+  cases; with and without the praise-word gate).
 * ``samplechats``: the hand-written sample chats (``examples/data/sample_chats.jsonl``): of
   the 25 chats that end in sincere thanks, how many get a customer turn flagged sarcastic
   (false alarms); of the 10 that end in sarcastic thanks, how many are caught (lists in
@@ -71,6 +72,11 @@ DEV2 = ROOT / "benchmarks" / "data" / "emotion_dev2.jsonl"
 #: sarcasm flags on warm cooperative turns. Scored on the sarcasm flag only (its emotion
 #: labels include "expecting", outside the taxonomy).
 DEV3 = ROOT / "benchmarks" / "data" / "emotion_dev3.jsonl"
+#: A fourth development set (599 dialogues): the third round of machine-written service
+#: dialogues (language-model writers who read no file of the repository; the hard cases:
+#: irony in the content, sincere turns that look sarcastic, 35% mid-chat targets). The
+#: shipped model was not trained on it; it chose the praise-word gate.
+DEV4 = ROOT / "benchmarks" / "data" / "emotion_dev4.jsonl"
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -99,6 +105,15 @@ def _default(enc: Any) -> Any:
     from csdialog.emotion import EmotionClassifier
 
     return EmotionClassifier.from_pretrained(MODEL, encoder=enc)
+
+
+def _no_praise(clf: Any) -> Any:
+    """A copy of a model with ``sarcasm_praise_gate`` off."""
+    import copy
+
+    out = copy.copy(clf)
+    out.sarcasm_praise_gate = False
+    return out
 
 
 def _head_only(clf: Any) -> Any:
@@ -263,6 +278,13 @@ def part_dev(root: str | None, args: Any) -> list[Row]:
                 _midturn_scores(default, rows, 3), notes=f"{len(rows)} dialogues"),
             Row("dev set 3 (mid-dialogue turns)", "default model, turn alone (window 0)",
                 "e5-small", _midturn_scores(default, rows, 0))]
+    rows = load_challenge(DEV4)
+    out += [Row("dev set 4 (written, round 3)", "default model (window 3)", "e5-small",
+                {**_challenge_scores(default, rows, 3), **_midturn_scores(default, rows, 3)},
+                notes=f"{len(rows)} dialogues"),
+            Row("dev set 4 (written, round 3)", "default model, without the praise-word gate",
+                "e5-small", {**_challenge_scores(_no_praise(default), rows, 3),
+                             **_midturn_scores(_no_praise(default), rows, 3)})]
     enc.save()
     return out
 

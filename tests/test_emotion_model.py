@@ -95,9 +95,9 @@ def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) 
 
 # The shipped model on the int8 graph it was trained on (7-bit weights, the same on every
 # CPU since export format 4), with the hand-written training dialogues: challenge 0.857,
-# dev set 2 0.850 (0.786 and 0.775 for the model before); dev set 3: 10.7% of the 140
-# sincere mid-dialogue turns flagged, 61.7% of the 60 sarcastic ones caught (9.3% and
-# 51.7% before).
+# dev set 2 0.850 (0.786 and 0.775 for the model before); dev set 3, with the praise-word
+# gate: 11.4% of the 140 sincere mid-dialogue turns flagged, 76.7% of the 60 sarcastic ones
+# caught (10.7% and 61.7% without the gate; 9.3% and 51.7% for the model before).
 THANKS_GUARD = 0.80
 MIDTURN_FALSE_FLAGS = 0.12
-MIDTURN_CAUGHT = 0.55
+MIDTURN_CAUGHT = 0.70

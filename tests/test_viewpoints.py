@@ -618,3 +618,8 @@ def test_calibration_script_runs_on_the_clusterer_as_it_is() -> None:
                                          encoder=enc)
     assert cbest["connect_neighbors"] == 3 and cbest["connect"] in (0.1, 0.3)
     assert len(crows) == 3  # off + the two grid points
+    jbest, jrows = cal.calibrate_connect("hashing", sets, neighbors=[3], thresholds=[0.1, 0.3],
+                                         encoder=enc, merges=[0.5, 0.7])
+    assert jbest["merge"] in (0.5, 0.7) and jbest["connect"] in (0.1, 0.3)
+    assert len(jrows) == 6  # (off + the two grid points) per merge threshold
+    assert all(r.method.startswith("merge=") for r in jrows)
