@@ -91,9 +91,13 @@ SARCASTIC_CHATS = ("zh-0004", "zh-0014", "zh-0022", "zh-0032", "zh-0043", "tw-00
 ENCODER = "e5-small"  # --encoder: e5-small-int8 / -onnx / -torch run the same model on another backend
 
 
-def _encoder() -> DiskCachedEncoder:
-    from csdialog.encoders import get_encoder
+def _encoder() -> Any:
+    from _embcache import cached_encoder
 
+    from csdialog.encoders import CONCAT_PREFIX, get_encoder
+
+    if ENCODER.startswith(CONCAT_PREFIX):  # one cache per part, default settings
+        return cached_encoder(ENCODER)
     return DiskCachedEncoder(get_encoder(ENCODER, batch_size=32, show_progress=True))
 
 

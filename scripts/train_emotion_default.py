@@ -217,10 +217,9 @@ def cooperative_turns(n: int, seed: int = SEED) -> list[Any]:
 
 
 def main() -> None:
-    from _embcache import DiskCachedEncoder
+    from _embcache import cached_encoder
 
     from csdialog.emotion import DEFAULT_MODEL, EmotionClassifier
-    from csdialog.encoders import get_encoder
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-root", default=None)
@@ -256,6 +255,9 @@ def main() -> None:
                          "context together (0: the sarcasm head alone)")
     ap.add_argument("--sarcasm-epochs", type=int, default=3)
     ap.add_argument("--sarcasm-lr", type=float, default=3e-4)
+    ap.add_argument("--encoder", default="e5-small",
+                    help="backbone (a registered name or \"concat:a+b\"; the shipped model "
+                         "uses e5-small)")
     ap.add_argument("--no-synthetic", action="store_true",
                     help="public data only (an ablation; not the shipped model)")
     args = ap.parse_args()
@@ -266,7 +268,7 @@ def main() -> None:
     emo, sarc = training_data(args.data_root, args)
     print(f"emotion examples: {len(emo)} {dict(sorted(Counter(e.label for e in emo).items()))}")
     print(f"sarcasm examples: {len(sarc)} {dict(Counter(e.label for e in sarc))}", flush=True)
-    enc = DiskCachedEncoder(get_encoder("e5-small", batch_size=32, show_progress=True))
+    enc = cached_encoder(args.encoder)
     finetune = None
     if args.sarcasm_lora:
         from csdialog.training import FineTuneArgs

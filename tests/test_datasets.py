@@ -309,6 +309,32 @@ def test_crosswoz_val(crosswoz_val: list[Dialogue]) -> None:
     assert {"Inform", "Request", "greet", "thank"} <= intents and "General" not in intents
 
 
+def test_crosswoz_natural_audit_matches_the_pairs(crosswoz_val: list[Dialogue]) -> None:
+    """benchmarks/data/crosswoz_natural_audit.jsonl (the "answered?" pairs read by hand)
+    names real pairs with the act label it records: every pair the acts call unanswered,
+    in both splits, and 60 the acts call answered in test."""
+    import json
+
+    from csdialog.datasets import request_reply_pairs
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "crosswoz_natural_audit.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert all(set(r) == {"split", "dialogue_id", "turn_index", "acts_answered",
+                          "reads_answered", "note"} for r in rows)
+    assert all(isinstance(r["reads_answered"], bool) for r in rows)
+    assert all(r["note"] for r in rows if not (r["acts_answered"] and r["reads_answered"]))
+    for split, dialogues in (("val", crosswoz_val), ("test", _quiet(load_crosswoz, "test"))):
+        pairs = {(p.dialogue_id, p.turn_index): p.answered
+                 for p in request_reply_pairs(dialogues)}
+        mine = [r for r in rows if r["split"] == split]
+        assert all(pairs[(r["dialogue_id"], r["turn_index"])] == r["acts_answered"]
+                   for r in mine)
+        unanswered = {k for k, v in pairs.items() if not v}
+        assert unanswered == {(r["dialogue_id"], r["turn_index"]) for r in mine
+                              if not r["acts_answered"]}
+    assert sum(r["acts_answered"] for r in rows) == 60
+
+
 def test_multiwoz21_val(multiwoz21_val: list[Dialogue]) -> None:
     assert len(multiwoz21_val) == 999
     _check_woz(multiwoz21_val)
