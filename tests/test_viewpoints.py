@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -596,17 +597,23 @@ def test_context_weight_errors_and_old_folders(tmp_path: Path) -> None:
     assert old.context_weight == 0.0 and not old.context_used_
 
 
-def test_calibration_script_runs_on_the_clusterer_as_it_is() -> None:
-    """benchmarks/calibrate_viewpoints.py reaches into the clusterer's steps; it must keep
-    up with their signatures (it broke once when contexts were added to ``_collapse``)."""
+def _calibration_script() -> Any:
+    """benchmarks/calibrate_viewpoints.py, imported as a module."""
     import sys
 
     bench = str(Path(__file__).parents[1] / "benchmarks")
     sys.path.insert(0, bench)
     try:
-        import calibrate_viewpoints as cal
+        import calibrate_viewpoints
     finally:
         sys.path.remove(bench)
+    return calibrate_viewpoints
+
+
+def test_calibration_script_runs_on_the_clusterer_as_it_is() -> None:
+    """benchmarks/calibrate_viewpoints.py reaches into the clusterer's steps; it must keep
+    up with their signatures (it broke once when contexts were added to ``_collapse``)."""
+    cal = _calibration_script()
     texts, gold = _questions()
     sets = {"clinc150-val": (texts, gold), "b": (texts[::-1], gold[::-1])}
     enc = HashingEncoder(dim=256)
@@ -623,3 +630,98 @@ def test_calibration_script_runs_on_the_clusterer_as_it_is() -> None:
     assert jbest["merge"] in (0.5, 0.7) and jbest["connect"] in (0.1, 0.3)
     assert len(jrows) == 6  # (off + the two grid points) per merge threshold
     assert all(r.method.startswith("merge=") for r in jrows)
+
+
+# ---------------------------------------------------------------------- Louvain
+
+
+class _BlobEncoder:
+    """Deterministic test encoder for large fits: question "g<group>-<i>" is its group's
+    centre plus seeded noise, so the true grouping is known."""
+
+    name = "blobs"
+    dim = 16
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            group, i = text[1:].split("-")
+            centre = np.random.default_rng(int(group)).normal(size=self.dim)
+            noise = np.random.default_rng(1000 + 97 * int(group) + int(i)).normal(size=self.dim)
+            out[row] = centre / np.linalg.norm(centre) + 0.12 * noise / np.sqrt(self.dim)
+        return out
+
+
+def _blob_questions(groups: int = 12, per: int = 100) -> tuple[list[str], list[str]]:
+    texts = [f"g{g}-{i}" for g in range(groups) for i in range(per)]
+    return texts, [t.split("-")[0] for t in texts]
+
+
+def test_louvain_finds_the_groups_independent_of_order_and_saves(tmp_path: Path) -> None:
+    texts, gold = _blob_questions()  # 1,200 distinct questions: Louvain runs
+    kw = dict(encoder=_BlobEncoder(), algorithm="louvain", resolution=4.0, merge_threshold=0.99,
+              outlier_threshold=0.5, assign_threshold=0.5, connect_threshold=None)
+    vc = ViewpointClusterer(**kw).fit(texts)  # type: ignore[arg-type]
+    assert vc.algorithm_ == "louvain" and vc.resolution_ == 4.0
+    s = clustering_scores(gold, vc.labels_)
+    assert s["ari"] > 0.95 and len(vc.viewpoints_) == 12
+    order = list(range(len(texts)))
+    random.Random(0).shuffle(order)
+    again = ViewpointClusterer(**kw).fit([texts[i] for i in order])  # type: ignore[arg-type]
+    assert again.assign(texts) == vc.assign(texts)
+    assert ViewpointClusterer(**kw).fit(texts).labels_.tolist() == vc.labels_.tolist()  # type: ignore[arg-type]
+    loaded = ViewpointClusterer.from_pretrained(vc.save_pretrained(tmp_path / "vp"),
+                                                encoder=_BlobEncoder())  # type: ignore[arg-type]
+    assert loaded.algorithm_ == "louvain" and loaded.resolution_ == 4.0
+    assert loaded.assign(texts) == vc.assign(texts)
+    # a far higher resolution splits the groups: the parameter is used
+    finer = ViewpointClusterer(**{**kw, "resolution": 40.0}).fit(texts)  # type: ignore[arg-type]
+    assert len(finer.viewpoints_) > 12
+
+
+def test_louvain_small_fits_use_hdbscan_and_auto_follows_calibration(tmp_path: Path) -> None:
+    texts, _ = _blob_questions(groups=6, per=50)  # 300 distinct: below Louvain's minimum
+    kw = dict(encoder=_BlobEncoder(), merge_threshold=0.99, outlier_threshold=0.5,
+              assign_threshold=0.5, connect_threshold=None)
+    louvain = ViewpointClusterer(algorithm="louvain", **kw).fit(texts)  # type: ignore[arg-type]
+    hdb = ViewpointClusterer(algorithm="hdbscan", **kw).fit(texts)  # type: ignore[arg-type]
+    assert louvain.labels_.tolist() == hdb.labels_.tolist()
+    vc = ViewpointClusterer(encoder="hashing")
+    assert vc._resolve_algorithm({"resolution": 16.0}) == ("louvain", 16.0)
+    assert vc._resolve_algorithm({"merge": 0.9}) == ("hdbscan", 24.0)
+    assert vc._resolve_algorithm(None) == ("hdbscan", 24.0)
+    # adapt=True: the adapted pipeline was calibrated with HDBSCAN, which "auto" keeps
+    adapting = ViewpointClusterer(encoder="hashing", adapt=True)
+    assert adapting._resolve_algorithm({"resolution": 16.0}) == ("hdbscan", 16.0)
+    adapting.set_params(algorithm="louvain")
+    assert adapting._resolve_algorithm({"resolution": 16.0}) == ("louvain", 16.0)
+    vc.set_params(algorithm="hdbscan", resolution=8)
+    assert vc._resolve_algorithm({"resolution": 16.0}) == ("hdbscan", 8.0)
+    assert _fit().algorithm_ == "hdbscan"  # hashing has no calibrated resolution
+    # folders saved before Louvain existed were fitted with HDBSCAN
+    hdb.save_pretrained(tmp_path / "old")
+    cfg = json.loads((tmp_path / "old" / "config.json").read_text())
+    del cfg["algorithm"], cfg["resolution"], cfg["params"]["algorithm"], cfg["params"]["resolution"]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(cfg))
+    old = ViewpointClusterer.from_pretrained(tmp_path / "old", encoder=_BlobEncoder())  # type: ignore[arg-type]
+    assert old.algorithm_ == "hdbscan" and old.assign(texts) == hdb.assign(texts)
+    cfg["algorithm"] = "kmeans"
+    (tmp_path / "old" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelFolderError, match="algorithm"):
+        ViewpointClusterer.from_pretrained(tmp_path / "old", encoder=_BlobEncoder())  # type: ignore[arg-type]
+    for bad in ({"algorithm": "kmeans"}, {"resolution": 0}, {"resolution": True},
+                {"resolution": "high"}, {"resolution": float("inf")}):
+        with pytest.raises(ValidationError, match=r"algorithm|resolution"):
+            _fit(**bad)
+
+
+def test_louvain_calibration_runs_and_needs_a_gain() -> None:
+    cal = _calibration_script()
+    texts, gold = _questions()
+    sets = {"a": (texts, gold)}
+    best, rows = cal.calibrate_louvain("hashing", sets, {"r": (texts[::-1], gold[::-1])},
+                                      resolutions=[8.0, 16.0, 24.0],
+                                      encoder=HashingEncoder(dim=256))
+    assert len(rows) == 4 and rows[0].method == "hdbscan"
+    # 15 questions: Louvain falls back to HDBSCAN, no gain, so no resolution is chosen
+    assert best["resolution"] is None and best["calibration"] == best["calibration_hdbscan"]

@@ -455,6 +455,10 @@ def cluster(
     adapt: Annotated[bool, typer.Option(
         help="Fine-tune the encoder (LoRA) on a first pass's viewpoints, then cluster again: "
              "better viewpoints, slower (needs torch and a transformer encoder).")] = False,
+    algorithm: Annotated[str, typer.Option(
+        help="How the first groups are found: auto (the encoder's calibrated choice), hdbscan "
+             "or louvain (the nearest-neighbour graph; used from 1,000 distinct questions).")
+    ] = "auto",
 ) -> None:
     """Cluster customer questions into viewpoints and save the clusterer for 'assign'."""
     from csdialog.io import read_chats
@@ -474,7 +478,7 @@ def cluster(
         if len({q.text for q in questions}) < 2:
             _fail("fewer than two distinct questions: nothing to cluster")
         vc = ViewpointClusterer(encoder=encoder, min_cluster_size=min_cluster_size,
-                                adapt=adapt).fit(questions)
+                                adapt=adapt, algorithm=algorithm).fit(questions)  # type: ignore[arg-type]
     except (CsdialogError, UnicodeDecodeError) as exc:
         _fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)

