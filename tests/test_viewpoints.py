@@ -674,6 +674,13 @@ def test_louvain_finds_the_groups_independent_of_order_and_saves(tmp_path: Path)
                                                 encoder=_BlobEncoder())  # type: ignore[arg-type]
     assert loaded.algorithm_ == "louvain" and loaded.resolution_ == 4.0
     assert loaded.assign(texts) == vc.assign(texts)
+    # partial_fit clusters 1,200 new questions with Louvain too; the old ids stay
+    new_texts = [f"g{g}-{i}" for g in range(12, 24) for i in range(100)]
+    before = [v.viewpoint_id for v in vc.viewpoints_]
+    vc.partial_fit(new_texts)
+    assert [v.viewpoint_id for v in vc.viewpoints_][:12] == before
+    assert len(vc.viewpoints_) == 24
+    assert clustering_scores([t.split("-")[0] for t in new_texts], vc.labels_)["ari"] > 0.95
     # a far higher resolution splits the groups: the parameter is used
     finer = ViewpointClusterer(**{**kw, "resolution": 40.0}).fit(texts)  # type: ignore[arg-type]
     assert len(finer.viewpoints_) > 12
