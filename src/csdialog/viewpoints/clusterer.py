@@ -195,6 +195,22 @@ def _nearest(X: np.ndarray, cent: np.ndarray, block: int = 8192) -> tuple[np.nda
     return best, sim
 
 
+def _neighbours(X: np.ndarray, k: int, block: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` most cosine-similar other rows (unordered) and those similarities,
+    ``(n, k)`` each. Rows are taken in blocks (512: ~60 MB of similarities at 30,000 rows),
+    so memory stays ``block x n``."""
+    nn = np.empty((len(X), k), dtype=np.int64)
+    sims = np.empty((len(X), k), dtype=np.float32)
+    for start in range(0, len(X), block):
+        sim = X[start:start + block] @ X.T
+        rows = np.arange(len(sim))
+        sim[rows, start + rows] = -np.inf  # not its own neighbour
+        part = np.argpartition(sim, -k, axis=1)[:, -k:]
+        nn[start:start + len(sim)] = part
+        sims[start:start + len(sim)] = np.take_along_axis(sim, part, axis=1)
+    return nn, sims
+
+
 def _normalize_rows(X: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     out: np.ndarray = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
@@ -461,7 +477,6 @@ class ViewpointClusterer:
             connect = None if self.connect_threshold is None else float(self.connect_threshold)
         self.connect_threshold_: float | None = connect
         self.algorithm_, self.resolution_ = self._resolve_algorithm(found)
-        self.louvain_neighbors_ = _LOUVAIN_K
         values = {k: float(table[k]) if v == "auto" else float(v) for k, v in given.items()}
         self.merge_threshold_ = values["merge"]
         self.outlier_threshold_ = values["outlier"]
@@ -685,7 +700,7 @@ class ViewpointClusterer:
         return labels
 
     def _louvain(self, Z: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """Communities of the graph of each question's ``louvain_neighbors_`` nearest
+        """Communities of the graph of each question's 20 (``_LOUVAIN_K``) nearest
         neighbours (edges weighted by their cosine, clipped at 0, both directions summed),
         found by Louvain optimising modularity at ``resolution_``; communities of fewer
         than ``min_cluster_size`` questions (repeats count) become noise."""
@@ -693,19 +708,11 @@ class ViewpointClusterer:
         from sknetwork.clustering import Louvain
 
         n = len(Z)
-        k = min(self.louvain_neighbors_, n - 1)
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        for start in range(0, n, 512):  # 512 rows: ~60 MB at 30,000 questions
-            sim = Z[start:start + 512] @ Z.T
-            rows = np.arange(len(sim))
-            sim[rows, start + rows] = -np.inf  # not its own neighbour
-            nn = np.argpartition(sim, -k, axis=1)[:, -k:]
-            cols.append(nn.ravel())
-            vals.append(np.clip(np.take_along_axis(sim, nn, axis=1), 0.0, None).ravel())
+        k = min(_LOUVAIN_K, n - 1)
+        nn, sims = _neighbours(Z, k)
         adjacency = sparse.csr_matrix(
-            (np.concatenate(vals).astype(np.float64), (np.repeat(np.arange(n), k),
-                                                       np.concatenate(cols))), shape=(n, n))
+            (np.clip(sims, 0.0, None).ravel().astype(np.float64),
+             (np.repeat(np.arange(n), k), nn.ravel())), shape=(n, n))
         adjacency = (adjacency + adjacency.T).tocsr()
         model = Louvain(resolution=self.resolution_, modularity="newman",
                        random_state=self.random_state, return_probs=False,
@@ -781,18 +788,12 @@ class ViewpointClusterer:
         X = Z[grouped]
         codes, dense = np.unique(lab, return_inverse=True)  # viewpoint ids -> 0..m-1
         m = len(codes)
-        pair_keys: list[np.ndarray] = []
-        for start in range(0, len(X), 512):  # 512 rows: ~0.25 GB at 30,000 questions
-            sim = X[start:start + 512] @ X.T
-            rows = np.arange(len(sim))
-            sim[rows, start + rows] = -np.inf  # not its own neighbour
-            nn = np.argpartition(sim, -n_neighbors, axis=1)[:, -n_neighbors:]
-            a = np.repeat(dense[start:start + len(sim)], n_neighbors)
-            b = dense[nn].ravel()
-            cross = a != b
-            lo, hi = np.minimum(a[cross], b[cross]), np.maximum(a[cross], b[cross])
-            pair_keys.append(lo.astype(np.int64) * m + hi)
-        keys, n_links = np.unique(np.concatenate(pair_keys), return_counts=True)
+        nn, _ = _neighbours(X, n_neighbors)
+        a = np.repeat(dense, n_neighbors)
+        b = dense[nn].ravel()
+        cross = a != b
+        lo, hi = np.minimum(a[cross], b[cross]), np.maximum(a[cross], b[cross])
+        keys, n_links = np.unique(lo.astype(np.int64) * m + hi, return_counts=True)
         links: dict[int, dict[int, int]] = defaultdict(dict)
         for key, v in zip(keys.tolist(), n_links.tolist(), strict=True):
             i, j = int(codes[key // m]), int(codes[key % m])
@@ -1141,7 +1142,6 @@ class ViewpointClusterer:
         # folders saved before Louvain existed were fitted with HDBSCAN
         self.algorithm_ = str(config.get("algorithm", "hdbscan"))
         self.resolution_ = float(config.get("resolution", _LOUVAIN_RESOLUTION))
-        self.louvain_neighbors_ = _LOUVAIN_K
         if self.algorithm_ not in ("hdbscan", "louvain"):
             raise ModelFolderError(
                 f"{path}: config.json 'algorithm' must be 'hdbscan' or 'louvain', got "
