@@ -43,6 +43,10 @@ the one before that. ``--sarcasm-lora 8 --sarcasm-synthetic 6000 --irony 0.3``
 adds a sarcasm cross-encoder over the turn and its context (e5-small with LoRA updates;
 about 30 minutes on 2 CPU cores): the variant measured in docs/emotion.md ("A sarcasm
 cross-encoder: measured, not shipped").
+``--sarcasm-lora 8 --cross-written scripts/data/emotion_written.jsonl
+scripts/data/emotion_written_round4.jsonl`` trains the cross-encoder on the written
+dialogues alone (``--cross-cooperative N`` adds N cooperative turns): measured in
+docs/emotion.md ("A cross-encoder on the written dialogues only: measured, not shipped").
 
     python scripts/train_emotion_default.py --data-root ../shared/datasets
 """
@@ -253,6 +257,13 @@ def main() -> None:
     ap.add_argument("--sarcasm-lora", type=int, default=0,
                     help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
                          "context together (0: the sarcasm head alone)")
+    ap.add_argument("--cross-written", nargs="+", default=None, metavar="JSONL",
+                    help="with --sarcasm-lora: train the cross-encoder on these hand-written "
+                         "dialogue files only (their target turns, once each) instead of the "
+                         "sarcasm head's data")
+    ap.add_argument("--cross-cooperative", type=int, default=0, metavar="N",
+                    help="with --cross-written: also N warm cooperative mid-dialogue turns "
+                         "(the first N of --cooperative's) as not sarcastic")
     ap.add_argument("--sarcasm-epochs", type=int, default=3)
     ap.add_argument("--sarcasm-lr", type=float, default=3e-4)
     ap.add_argument("--encoder", default="e5-small",
@@ -261,6 +272,12 @@ def main() -> None:
     ap.add_argument("--no-synthetic", action="store_true",
                     help="public data only (an ablation; not the shipped model)")
     args = ap.parse_args()
+    if args.cross_written and not args.sarcasm_lora:
+        ap.error("--cross-written trains the cross-encoder: it needs --sarcasm-lora 8 (or "
+                 "another rank)")
+    if args.cross_cooperative and not args.cross_written:
+        ap.error("--cross-cooperative adds to the cross-encoder's own data: it needs "
+                 "--cross-written")
     if args.no_synthetic:
         args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = args.cooperative = 0
         args.written_repeat = 0
@@ -278,7 +295,13 @@ def main() -> None:
                                 lora_rank=args.sarcasm_lora, show_progress=True, seed=SEED)
     clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
                             sarcasm_finetune=finetune)
-    clf.fit(emo, sarcasm_X=sarc)
+    cross = None
+    if args.cross_written:
+        cross = [ex for f in args.cross_written for ex in written_turns(f, 1)[1]]
+        cross += cooperative_turns(args.cross_cooperative)
+        print(f"cross-encoder examples: {len(cross)} "
+              f"{dict(Counter(e.label for e in cross))}", flush=True)
+    clf.fit(emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
     if clf.sarcasm_cross_ is not None:
         print(f"sarcasm cross-encoder: {clf.sarcasm_cross_.log.epochs}", flush=True)
     enc.save()
@@ -300,6 +323,9 @@ def main() -> None:
     }
     if clf.sarcasm_cross_ is not None:
         card["sarcasm_cross_encoder"] = {
+            "data": ("the target turns of " + ", ".join(Path(f).name for f in args.cross_written)
+                     + f" (once each) and {args.cross_cooperative} cooperative turns"
+                     if args.cross_written else "the sarcasm head's data"),
             "lora_rank": args.sarcasm_lora, "learning_rate": args.sarcasm_lr,
             "epochs": clf.sarcasm_cross_.log.epochs,
             "best_epoch": clf.sarcasm_cross_.log.best_epoch,

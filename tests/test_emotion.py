@@ -292,6 +292,65 @@ def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
             [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items[:20], sarcasm_y=ys[:20])
 
 
+def test_sarcasm_cross_encoder_trains_on_its_own_data_without_held_out_turns(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """sarcasm_cross_X gives the cross-encoder its own training data; turns identical to
+    one held out from sarcasm_X for the threshold are left out of it, and the cross-encoder
+    is validated on that held-out part."""
+    import csdialog.emotion as emotion
+    from csdialog.training import FineTuneArgs
+
+    seen: dict[str, object] = {}
+
+    class Fake:
+        temperature = 1.0
+
+        def logits(self, items: list[ContextualText]) -> np.ndarray:
+            return np.array([2.0 if it.context[-1].text in FAIL else -2.0 for it in items])
+
+        def proba(self, items: list[ContextualText]) -> np.ndarray:
+            return 1.0 / (1.0 + np.exp(-self.logits(items)))
+
+    def fake_fit(encoder: object, items: list[ContextualText], y: np.ndarray, *,
+                 args: object, window: int, validation: tuple[list[ContextualText],
+                                                              np.ndarray]) -> Fake:
+        seen.update(items=list(items), y=y, validation=validation)
+        return Fake()
+
+    monkeypatch.setattr(emotion._SarcasmCrossEncoder, "fit", staticmethod(fake_fit))
+    items, ys = _sarcasm_data()
+    items, ys = items * 4, ys * 4  # 96 turns: enough for a held-out part
+    own = [ContextualText(t, (Turn("customer", "refund?"), Turn("agent", r)))
+           for t in THANKS for r in FAIL + SOLVE]
+    own_y = [r in FAIL for _ in THANKS for r in FAIL + SOLVE]
+    shared = items[:6]  # also in the head's data: kept out when held out there
+    args = FineTuneArgs(epochs=1, lora_rank=2)
+    clf = EmotionClassifier(ENC, window=2, sarcasm_finetune=args).fit(
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys,
+        sarcasm_cross_X=own + shared, sarcasm_cross_y=own_y + ys[:6])
+    assert isinstance(clf.sarcasm_cross_, Fake)
+    held_items, held_y = seen["validation"]  # type: ignore[misc]
+    held = {emotion._group_key(it, 2) for it in held_items}
+    trained = seen["items"]
+    assert all(emotion._group_key(it, 2) not in held for it in trained)  # type: ignore[attr-defined]
+    expected = [it for it in own + shared if emotion._group_key(it, 2) not in held]
+    assert trained == expected and len(own) <= len(expected) < len(own) + len(shared)
+    assert len(held_items) == len(held_y) and set(held_y.tolist()) == {0, 1}
+    assert all(it in items for it in held_items)  # validated on the head's held-out part
+    with pytest.raises(ValidationError, match="has none"):
+        EmotionClassifier(ENC, window=2).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys,
+            sarcasm_cross_X=own, sarcasm_cross_y=own_y)
+    with pytest.raises(ValidationError, match="needs sarcasm_X"):
+        EmotionClassifier(ENC, window=2, sarcasm_finetune=args).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_cross_X=own,
+            sarcasm_cross_y=own_y)
+    with pytest.raises(ValidationError, match="sarcastic and sincere turns outside"):
+        EmotionClassifier(ENC, window=2, sarcasm_finetune=args).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys,
+            sarcasm_cross_X=own[:1], sarcasm_cross_y=own_y[:1])
+
+
 def test_cross_encoder_gate_flags_irony_without_warm_words() -> None:
     """With the cross-encoder gate, a turn without warm words is flagged when the
     cross-encoder calls it sarcastic; the cross-encoder reads only warm turns and turns

@@ -123,3 +123,18 @@ def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
             written_turns(str(path), 1)
     path.write_text(good + "\n", encoding="utf-8")
     assert [e.label for e in written_turns(str(path), 1)[1]] == ["not_sarcastic"]
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--cross-written", "x.jsonl"], "needs --sarcasm-lora"),
+    (["--cross-cooperative", "10"], "needs --cross-written"),
+])
+def test_cross_encoder_data_flags_are_checked_before_training(flags: list[str],
+                                                              message: str) -> None:
+    """The cross-encoder's own data needs a cross-encoder; the script says so at once."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_emotion_default.py"
+    run = subprocess.run([sys.executable, str(script), "--data-root", "/nonexistent", *flags],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and message in run.stderr

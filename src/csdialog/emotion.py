@@ -275,6 +275,12 @@ def _plateau_threshold(p: np.ndarray, y: np.ndarray) -> float:
     return round(float(np.median(grid[f1 >= best - se - 1e-12])), 3)
 
 
+def _group_key(item: ContextualText, window: int) -> tuple[str, ...]:
+    """A turn's identity for the held-out split: its text and the ``window`` turns before."""
+    ctx = item.context[-window:] if window else ()
+    return (item.text, *(t.text for t in ctx))
+
+
 def _held_out(items: Sequence[ContextualText], y: np.ndarray, window: int,
               rng: np.random.Generator) -> np.ndarray:
     """A fifth of each class held out, by whole groups of identical turns (same text, same
@@ -286,8 +292,7 @@ def _held_out(items: Sequence[ContextualText], y: np.ndarray, window: int,
         idx = np.flatnonzero(y == cls)
         groups: dict[tuple[str, ...], list[int]] = {}
         for i in idx.tolist():
-            ctx = items[i].context[-window:] if window else ()
-            groups.setdefault((items[i].text, *(t.text for t in ctx)), []).append(i)
+            groups.setdefault(_group_key(items[i], window), []).append(i)
         members = list(groups.values())
         want, n = max(1, len(idx) // 5), 0
         for g in rng.permutation(len(members)).tolist():
@@ -501,6 +506,8 @@ class EmotionClassifier(ParamsMixin):
         *,
         sarcasm_X: object = None,
         sarcasm_y: Sequence[Any] | None = None,
+        sarcasm_cross_X: object = None,
+        sarcasm_cross_y: Sequence[Any] | None = None,
         validation: object = None,
         validation_y: Sequence[Any] | None = None,
         text_column: str = "text",
@@ -515,6 +522,11 @@ class EmotionClassifier(ParamsMixin):
                 keys or Chinese names (see :data:`EMOTIONS`).
             sarcasm_X, sarcasm_y: sarcasm-labelled turns (True/False, or
                 ``"sarcastic"``/``"not_sarcastic"``), with their context.
+            sarcasm_cross_X, sarcasm_cross_y: the sarcasm cross-encoder's own training
+                data (needs ``sarcasm_finetune``; default: ``sarcasm_X``), e.g. your real
+                labelled chats while the head also reads generated ones. Turns identical
+                to one in the part of ``sarcasm_X`` held out for the threshold (same text,
+                same ``window`` turns before) are left out of it.
             validation, validation_y: held-out emotion data for calibration.
             text_column, label_column, context_column: column mapping for tables.
 
@@ -550,7 +562,22 @@ class EmotionClassifier(ParamsMixin):
             s_y = None if sarcasm_y is None else [
                 "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
             s_items, s_raw = as_training_data(sarcasm_X, s_y, **cols)
-            self._fit_sarcasm(s_items, _bool_labels(s_raw))
+            cross_data = None
+            if sarcasm_cross_X is not None:
+                if self.sarcasm_finetune is None:
+                    raise ValidationError(
+                        "sarcasm_cross_X trains the sarcasm cross-encoder, but this "
+                        "classifier has none: pass sarcasm_finetune=FineTuneArgs(lora_rank=8, "
+                        "...) or leave sarcasm_cross_X out")
+                c_y = None if sarcasm_cross_y is None else [
+                    "sarcastic" if v else "not_sarcastic"
+                    for v in _bool_labels(list(sarcasm_cross_y))]
+                c_items, c_raw = as_training_data(sarcasm_cross_X, c_y, **cols)
+                cross_data = (c_items, _bool_labels(c_raw))
+            self._fit_sarcasm(s_items, _bool_labels(s_raw), cross_data)
+        elif sarcasm_cross_X is not None:
+            raise ValidationError("sarcasm_cross_X needs sarcasm_X: the sarcasm head and its "
+                                  "threshold are trained on sarcasm_X")
         return self
 
     def _embed_prototypes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -630,7 +657,9 @@ class EmotionClassifier(ParamsMixin):
         feats = np.hstack([F, 4.0 * inc]).astype(np.float32)
         return feats, P_ctx, P_surf
 
-    def _fit_sarcasm(self, items: list[ContextualText], y: np.ndarray) -> None:
+    def _fit_sarcasm(self, items: list[ContextualText], y: np.ndarray,
+                     cross_data: tuple[list[ContextualText], np.ndarray] | None = None,
+                     ) -> None:
         if len(set(y.tolist())) < 2:
             raise ValidationError("sarcasm training data needs both sarcastic and sincere turns")
         cross_args = self.sarcasm_finetune
@@ -652,8 +681,20 @@ class EmotionClassifier(ParamsMixin):
             p = sub.proba(S[held])[:, 1]
             if cross_args is not None:
                 held_items = [items[i] for i in np.flatnonzero(held)]
+                if cross_data is None:
+                    c_items, c_y = [items[i] for i in np.flatnonzero(~held)], y[~held]
+                else:  # its own data, without the turns held out for the threshold
+                    seen = {_group_key(it, self.window) for it in held_items}
+                    keep = [i for i, it in enumerate(cross_data[0])
+                            if _group_key(it, self.window) not in seen]
+                    c_items, c_y = [cross_data[0][i] for i in keep], cross_data[1][keep]
+                    if len(set(c_y.tolist())) < 2:
+                        raise ValidationError(
+                            f"sarcasm_cross_X needs sarcastic and sincere turns outside the "
+                            f"held-out part of sarcasm_X; got {len(c_y)} turns "
+                            f"({int(c_y.sum())} sarcastic) of {len(cross_data[1])}")
                 cross = _SarcasmCrossEncoder.fit(
-                    self.emotion_.encoder_, [items[i] for i in np.flatnonzero(~held)], y[~held],
+                    self.emotion_.encoder_, c_items, c_y,
                     args=cross_args, window=self.window, validation=(held_items, y[held]))
                 if self.calibrate:
                     cross.temperature = fit_temperature(cross.logits(held_items)[:, None],
