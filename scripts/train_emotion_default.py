@@ -46,7 +46,10 @@ cross-encoder: measured, not shipped").
 ``--sarcasm-lora 8 --cross-written scripts/data/emotion_written.jsonl
 scripts/data/emotion_written_round4.jsonl`` trains the cross-encoder on the written
 dialogues alone (``--cross-cooperative N`` adds N cooperative turns): measured in
-docs/emotion.md ("A cross-encoder on the written dialogues only: measured, not shipped").
+docs/emotion.md ("A cross-encoder on the written dialogues only: measured, not shipped");
+with ``scripts/data/emotion_written_round5.jsonl`` (400 written mid-dialogue turns) added
+to the cross-encoder's files, or to the head's ``--written`` file: docs/emotion.md
+("Written mid-dialogue turns for the cross-encoder and the head: measured, not shipped").
 
     python scripts/train_emotion_default.py --data-root ../shared/datasets
 """

@@ -60,7 +60,8 @@ def _rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("name, n", [("emotion_written.jsonl", 1200),
-                                     ("emotion_written_round4.jsonl", None)])
+                                     ("emotion_written_round4.jsonl", None),
+                                     ("emotion_written_round5.jsonl", None)])
 def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets(
         name: str, n: int | None) -> None:
     path = SCRIPTS / "data" / name
@@ -76,7 +77,9 @@ def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets
         assert r["turns"][r["target"]]["role"] == "customer", r["id"]
         assert r["emotion"] in EMOTIONS, r["id"]
         assert (r["meant"] is not None) == r["sarcastic"], r["id"]
-        assert r["sarcastic"] == (r["category"] == "sarcastic_thanks"), r["id"]
+        assert r["sarcastic"] == r["category"].startswith("sarcastic_"), r["id"]
+        if name == "emotion_written_round5.jsonl":  # the mid-dialogue round
+            assert 2 <= r["target"] <= len(r["turns"]) - 2, r["id"]
     # no dialogue of the challenge set (the test) or of the dev sets (the choice of recipe)
     # is in the training file: not its target turn, not its opening turn (short generic
     # turns such as "在吗" / "ok thanks" aside)
