@@ -61,7 +61,8 @@ def _rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 @pytest.mark.parametrize("name, n", [("emotion_written.jsonl", 1200),
                                      ("emotion_written_round4.jsonl", None),
-                                     ("emotion_written_round5.jsonl", None)])
+                                     ("emotion_written_round5.jsonl", None),
+                                     ("emotion_written_round6.jsonl", None)])
 def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets(
         name: str, n: int | None) -> None:
     path = SCRIPTS / "data" / name
@@ -78,7 +79,7 @@ def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets
         assert r["emotion"] in EMOTIONS, r["id"]
         assert (r["meant"] is not None) == r["sarcastic"], r["id"]
         assert r["sarcastic"] == r["category"].startswith("sarcastic_"), r["id"]
-        if name == "emotion_written_round5.jsonl":  # the mid-dialogue round
+        if name in ("emotion_written_round5.jsonl", "emotion_written_round6.jsonl"):  # mid-chat
             assert 2 <= r["target"] <= len(r["turns"]) - 2, r["id"]
     # no dialogue of the challenge set (the test) or of the dev sets (the choice of recipe)
     # is in the training file: not its target turn, not its opening turn (short generic
