@@ -31,6 +31,9 @@ Parts (``--part``, several allowed):
   for recipes that use the irony banks, which were written from the first dev set's
   errors); dev sets 3 (mid-dialogue turns) and 4 (600 machine-written dialogues, the hard
   cases; with and without the praise-word gate).
+* ``dev5``: the default model on ``benchmarks/data/emotion_dev5.jsonl`` (400 dialogues,
+  held out: end-of-chat and mid-chat turns, sincere and sarcastic, 100 each; its first use
+  is written down before it runs).
 * ``samplechats``: the hand-written sample chats (``examples/data/sample_chats.jsonl``): of
   the 25 chats that end in sincere thanks, how many get a customer turn flagged sarcastic
   (false alarms); of the 10 that end in sarcastic thanks, how many are caught (lists in
@@ -77,6 +80,12 @@ DEV3 = ROOT / "benchmarks" / "data" / "emotion_dev3.jsonl"
 #: irony in the content, sincere turns that look sarcastic, 35% mid-chat targets). The
 #: shipped model was not trained on it; it chose the praise-word gate.
 DEV4 = ROOT / "benchmarks" / "data" / "emotion_dev4.jsonl"
+#: A fifth development set (400 dialogues, written 2026-11-29 by four language-model writers
+#: who read no file of the repository; brief in benchmarks/data/README.md): end-of-chat
+#: sincere / sarcastic thanks and mid-chat sincere / sarcastic turns, 100 of each, in every
+#: register. Held out: no model or setting was chosen with it when it was written; its
+#: first use is to be written down before it runs (``--part dev5``, not part of ``dev``).
+DEV5 = ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl"
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -253,7 +262,8 @@ def _midturn_scores(clf: Any, rows: list[dict[str, Any]], window: int) -> dict[s
     m: dict[str, Any] = {
         "sarcasm_f1": _f1(y, p),
         "sarcasm_auc": round(float(roc_auc_score(y, [pr.sarcasm_score for pr in preds])), 4),
-        "false_flags": round(float(p[~y].mean()), 4), "caught": round(float(p[y].mean()), 4)}
+        "false_flags": round(float(p[~y].mean()), 4), "caught": round(float(p[y].mean()), 4),
+        "false_flags_n": int(p[~y].sum())}
     for cat in sorted({r["category"] for r in rows}):
         idx = [i for i, r in enumerate(rows) if r["category"] == cat]
         m[f"flagged_{cat}"] = round(float(p[idx].mean()), 3)
@@ -289,6 +299,33 @@ def part_dev(root: str | None, args: Any) -> list[Row]:
             Row("dev set 4 (written, round 3)", "default model, without the praise-word gate",
                 "e5-small", {**_challenge_scores(_no_praise(default), rows, 3),
                              **_midturn_scores(_no_praise(default), rows, 3)})]
+    enc.save()
+    return out
+
+
+def part_dev5(root: str | None, args: Any) -> list[Row]:
+    """The default model on dev set 5 (held out; see ``DEV5``): the end-of-chat thanks
+    (accuracy of the flag, AUC), the mid-chat turns (false flags, caught, AUC) and all 400
+    (F1, AUC), with and without context."""
+    enc = _encoder()
+    default = _default(enc)
+    rows = load_challenge(DEV5)
+    thanks = [r for r in rows if r["category"].endswith("_thanks")]
+    mid = [r for r in rows if r["category"].endswith("_midturn")]
+    out = []
+    for method, clf, window in (("default model (window 3)", default, 3),
+                                ("default model, turn alone (window 0)", default, 0)):
+        m = {**_challenge_scores(clf, thanks, window),
+             **{f"mid_{k}": v for k, v in _midturn_scores(clf, mid, window).items()
+                if not k.startswith("flagged_")}}
+        every = _midturn_scores(clf, rows, window)
+        m.update({"all_sarcasm_f1": every["sarcasm_f1"], "all_sarcasm_auc": every["sarcasm_auc"],
+                  "all_false_flags": every["false_flags"], "all_caught": every["caught"],
+                  "all_sincere_flagged_n": every["false_flags_n"]})
+        m.pop("emotion_acc", None)
+        m.pop("sarcasm_f1", None)
+        out.append(Row("dev set 5 (held out)", method, "e5-small", m,
+                       notes=f"{len(thanks)} end-of-chat thanks, {len(mid)} mid-chat turns"))
     enc.save()
     return out
 
@@ -838,7 +875,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", nargs="+", default=["challenge", "sarcasm", "cped", "goemotions"],
                     choices=["challenge", "sarcasm", "cped", "goemotions", "samplechats",
-                             "goemotions_thresholds", "goemotions_finetune", "dev",
+                             "goemotions_thresholds", "goemotions_finetune", "dev", "dev5",
                              "mustard_finetune", "mustard_cross"])
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -860,7 +897,7 @@ def main() -> None:
                     help="mustard_finetune: context windows to fine-tune with")
     ap.add_argument("--model", default="default",
                     help="emotion model folder evaluated as the default model (challenge, dev, "
-                         "samplechats, sarcasm, cped); default: the shipped one")
+                         "dev5, samplechats, sarcasm, cped); default: the shipped one")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
     ap.add_argument("--cross-lr", type=float, default=3e-4, help="mustard_cross: learning rate")
     ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")

@@ -92,6 +92,28 @@ def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets
                 assert text not in written or len(text) <= 12, (path.name, text)
 
 
+def test_held_out_dev_set_5_is_well_formed() -> None:
+    """Dev set 5 (benchmarks/data/emotion_dev5.jsonl, held out): 100 dialogues of each
+    category; an end-of-chat thanks has no customer turn after it, a mid-chat turn has one;
+    the written training rounds share no dialogue with it (checked above)."""
+    from collections import Counter
+
+    rows = _rows(ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl")
+    assert len({r["id"] for r in rows}) == len(rows) == 400
+    assert Counter(r["category"] for r in rows) == {
+        "sincere_thanks": 100, "sarcastic_thanks": 100, "sincere_midturn": 100,
+        "sarcastic_midturn": 100}
+    assert Counter(r["lang"] for r in rows) == {"en": 150, "zh": 150, "zh-tw": 50, "mix": 50}
+    for r in rows:
+        turns, t = r["turns"], r["target"]
+        assert 3 <= len(turns) <= 9 and t >= 1 and turns[t]["role"] == "customer", r["id"]
+        assert r["emotion"] in EMOTIONS and r["meant"] in (None, r["emotion"]), r["id"]
+        assert r["sarcastic"] == r["category"].startswith("sarcastic_") \
+            == (r["meant"] is not None), r["id"]
+        later = {x["role"] for x in turns[t + 1:]}
+        assert ("customer" in later) == r["category"].endswith("_midturn"), r["id"]
+
+
 def test_written_turns_loader_repeats_and_labels() -> None:
     sys.path.insert(0, str(SCRIPTS))
     try:
