@@ -92,17 +92,26 @@ def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets
                 assert text not in written or len(text) <= 12, (path.name, text)
 
 
-def test_held_out_dev_set_5_is_well_formed() -> None:
-    """Dev set 5 (benchmarks/data/emotion_dev5.jsonl, held out): 100 dialogues of each
-    category; an end-of-chat thanks has no customer turn after it, a mid-chat turn has one;
-    the written training rounds share no dialogue with it (checked above)."""
+HELD_OUT = {
+    "emotion_dev5.jsonl": {"sincere_thanks": 100, "sarcastic_thanks": 100,
+                           "sincere_midturn": 100, "sarcastic_midturn": 100},
+    "emotion_dev6.jsonl": {"sincere_thanks": 80, "sarcastic_thanks": 80,
+                           "thanks_for_information": 48, "polite_followup": 32,
+                           "cooperative_answer": 32, "chatty_reaction": 28,
+                           "sarcastic_midturn": 100},
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELD_OUT))
+def test_held_out_dev_sets_are_well_formed(name: str) -> None:
+    """Dev sets 5 and 6 (benchmarks/data/, held out): the categories and languages of their
+    briefs; an end-of-chat thanks has no customer turn after it, every other target has
+    one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
 
-    rows = _rows(ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl")
+    rows = _rows(ROOT / "benchmarks" / "data" / name)
     assert len({r["id"] for r in rows}) == len(rows) == 400
-    assert Counter(r["category"] for r in rows) == {
-        "sincere_thanks": 100, "sarcastic_thanks": 100, "sincere_midturn": 100,
-        "sarcastic_midturn": 100}
+    assert Counter(r["category"] for r in rows) == HELD_OUT[name]
     assert Counter(r["lang"] for r in rows) == {"en": 150, "zh": 150, "zh-tw": 50, "mix": 50}
     for r in rows:
         turns, t = r["turns"], r["target"]
@@ -110,8 +119,8 @@ def test_held_out_dev_set_5_is_well_formed() -> None:
         assert r["emotion"] in EMOTIONS and r["meant"] in (None, r["emotion"]), r["id"]
         assert r["sarcastic"] == r["category"].startswith("sarcastic_") \
             == (r["meant"] is not None), r["id"]
-        later = {x["role"] for x in turns[t + 1:]}
-        assert ("customer" in later) == r["category"].endswith("_midturn"), r["id"]
+        closing = r["category"] in ("sincere_thanks", "sarcastic_thanks")
+        assert ("customer" in {x["role"] for x in turns[t + 1:]}) != closing, r["id"]
 
 
 def test_written_turns_loader_repeats_and_labels() -> None:
@@ -130,6 +139,11 @@ def test_written_turns_loader_repeats_and_labels() -> None:
     assert sarc[0].label == ("sarcastic" if first["sarcastic"] else "not_sarcastic")
     assert emo[0].label == (first["meant"] or first["emotion"])
     assert sum(e.label == "sarcastic" for e in sarc) == 2 * sum(r["sarcastic"] for r in rows)
+    # several files: read in order, as if concatenated
+    round6 = SCRIPTS / "data" / "emotion_written_round6.jsonl"
+    both = written_turns([str(WRITTEN), str(round6)], 1)[1]
+    assert both == written_turns(str(WRITTEN), 1)[1] + written_turns(str(round6), 1)[1]
+    assert len(both) == len(rows) + len(_rows(round6))
 
 
 def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
