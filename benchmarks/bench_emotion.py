@@ -34,6 +34,9 @@ Parts (``--part``, several allowed):
 * ``dev5``: the default model on ``benchmarks/data/emotion_dev5.jsonl`` (400 dialogues,
   held out: end-of-chat and mid-chat turns, sincere and sarcastic, 100 each; its first use
   is written down before it runs).
+* ``compare``: ``--model`` (B) against ``--against`` (A, the shipped model unless given),
+  item by item on ``--compare-sets``: sincere turns left alone, sarcastic turns caught,
+  end-of-chat thanks right; exact McNemar p-values and paired bootstrap intervals.
 * ``samplechats``: the hand-written sample chats (``examples/data/sample_chats.jsonl``): of
   the 25 chats that end in sincere thanks, how many get a customer turn flagged sarcastic
   (false alarms); of the 10 that end in sarcastic thanks, how many are caught (lists in
@@ -86,6 +89,10 @@ DEV4 = ROOT / "benchmarks" / "data" / "emotion_dev4.jsonl"
 #: register. Held out: no model or setting was chosen with it when it was written; its
 #: first use is to be written down before it runs (``--part dev5``, not part of ``dev``).
 DEV5 = ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl"
+#: A sixth development set (400 dialogues, written 2026-11-29 like dev set 5; its sincere
+#: mid-chat turns in dev set 3's kinds: thanks for information, polite follow-ups,
+#: cooperative answers, chatty reactions). Held out for ``--part compare``.
+DEV6 = ROOT / "benchmarks" / "data" / "emotion_dev6.jsonl"
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -326,6 +333,46 @@ def part_dev5(root: str | None, args: Any) -> list[Row]:
         m.pop("sarcasm_f1", None)
         out.append(Row("dev set 5 (held out)", method, "e5-small", m,
                        notes=f"{len(thanks)} end-of-chat thanks, {len(mid)} mid-chat turns"))
+    enc.save()
+    return out
+
+
+def part_compare(root: str | None, args: Any) -> list[Row]:
+    """Two models item by item on the development sets (``--model`` as B against
+    ``--against`` as A, the shipped one unless given), same run: for the sincere turns
+    (right = not flagged), the sarcastic turns (right = flagged) and the end-of-chat thanks
+    (right = the flag matches), the counts each model alone gets right, the exact McNemar
+    p-value and the paired bootstrap 95% interval of the difference (B - A)."""
+    from csdialog.emotion import EmotionClassifier
+    from csdialog.evaluation import paired_comparison
+
+    enc = _encoder()
+    b = _default(enc)
+    a = EmotionClassifier.from_pretrained(args.against, encoder=enc)
+    sets = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
+            "dev set 5": DEV5, "dev set 6": DEV6}
+    out = []
+    for name in args.compare_sets:
+        rows = load_challenge(sets[name])
+        items = challenge_items(rows, 3)
+        fa = np.array([pr.sarcastic for pr in a.classify(items)])
+        fb = np.array([pr.sarcastic for pr in b.classify(items)])
+        y = np.array([bool(r["sarcastic"]) for r in rows])
+        thanks = np.array([r["category"].endswith("_thanks") for r in rows])
+        for what, mask, right in (("sincere turns: not flagged", ~y, False),
+                                  ("sarcastic turns: caught", y, True),
+                                  ("end-of-chat thanks: flag right", thanks, None)):
+            if not mask.any():
+                continue
+            ok_a = (fa == y)[mask] if right is None else (fa[mask] == right)
+            ok_b = (fb == y)[mask] if right is None else (fb[mask] == right)
+            r = paired_comparison(ok_a, ok_b, seed=SEED)
+            out.append(Row(name, f"B vs A, {what}", "e5-small",
+                           {"n": r.n, "right_a": int(ok_a.sum()), "right_b": int(ok_b.sum()),
+                            "diff": round(r.diff, 4),
+                            "diff_95ci": f"{r.diff_ci[0]:+.3f}..{r.diff_ci[1]:+.3f}",
+                            "a_only": r.a_only, "b_only": r.b_only, "mcnemar_p": r.p_value},
+                           notes=f"A {args.against}, B {MODEL}"))
     enc.save()
     return out
 
@@ -875,7 +922,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", nargs="+", default=["challenge", "sarcasm", "cped", "goemotions"],
                     choices=["challenge", "sarcasm", "cped", "goemotions", "samplechats",
-                             "goemotions_thresholds", "goemotions_finetune", "dev", "dev5",
+                             "goemotions_thresholds", "goemotions_finetune", "dev", "dev5", "compare",
                              "mustard_finetune", "mustard_cross"])
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
@@ -898,6 +945,13 @@ def main() -> None:
     ap.add_argument("--model", default="default",
                     help="emotion model folder evaluated as the default model (challenge, dev, "
                          "dev5, samplechats, sarcasm, cped); default: the shipped one")
+    ap.add_argument("--against", default="default",
+                    help="compare: the model A that --model (B) is compared with, item by item; "
+                         "default: the shipped one")
+    ap.add_argument("--compare-sets", nargs="+", default=["dev set 2", "dev set 3", "dev set 4"],
+                    choices=["dev set", "dev set 2", "dev set 3", "dev set 4", "dev set 5",
+                             "dev set 6"],
+                    help="compare: the development sets to compare on")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
     ap.add_argument("--cross-lr", type=float, default=3e-4, help="mustard_cross: learning rate")
     ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")

@@ -62,6 +62,7 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,18 +173,30 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
     return emo, sarc
 
 
-def written_turns(path: str | None, repeat: int) -> tuple[list[Any], list[Any]]:
+def written_turns(paths: str | Sequence[str] | None, repeat: int) -> tuple[list[Any], list[Any]]:
     """(emotion examples, sarcasm examples) from hand-written service dialogues in the
     dev sets' format (``scripts/data/emotion_written.jsonl``: written for training, by
-    writers who read none of the evaluation sets): each dialogue's target turn with the
-    turns before it, ``repeat`` times (the file is small next to the generated data).
-    Every target is a sarcasm example; the emotion examples are the targets' emotions
-    (the meant emotion for sarcastic turns)."""
+    writers who read none of the evaluation sets), one file or several read in order:
+    each dialogue's target turn with the turns before it, ``repeat`` times (the files are
+    small next to the generated data). Every target is a sarcasm example; the emotion
+    examples are the targets' emotions (the meant emotion for sarcastic turns)."""
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths or repeat <= 0:
+        return [], []
+    emo: list[Any] = []
+    sarc: list[Any] = []
+    for path in paths:
+        e, s = _written_file(path, repeat)
+        emo += e
+        sarc += s
+    return emo, sarc
+
+
+def _written_file(path: str, repeat: int) -> tuple[list[Any], list[Any]]:
     from csdialog.datasets import LabelledExample
     from csdialog.dialogue import Turn
 
-    if not path or repeat <= 0:
-        return [], []
     emo, sarc = [], []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -249,10 +262,10 @@ def main() -> None:
     ap.add_argument("--cooperative", type=int, default=2000,
                     help="warm cooperative mid-dialogue turns (scripts/cooperative_banks.py) "
                          "added to the sarcasm data as not sarcastic")
-    ap.add_argument("--written", default=str(WRITTEN),
-                    help="hand-written service dialogues (JSONL, the dev sets' format) whose "
-                         "target turns are added to the sarcasm data (and, with "
-                         "--written-emotion, the emotion data)")
+    ap.add_argument("--written", nargs="+", default=[str(WRITTEN)], metavar="JSONL",
+                    help="hand-written service dialogues (JSONL files, the dev sets' format, "
+                         "read in order) whose target turns are added to the sarcasm data "
+                         "(and, with --written-emotion, the emotion data)")
     ap.add_argument("--written-repeat", type=int, default=3,
                     help="how many times each hand-written dialogue is added (0: not used)")
     ap.add_argument("--written-emotion", action=argparse.BooleanOptionalAction, default=True,
@@ -317,7 +330,8 @@ def main() -> None:
                  f"banks, {args.hard:.0%} of the rest hard cases), "
                  f"{args.sarcasm_others} of their other last turns and {args.cooperative} "
                  f"cooperative mid-dialogue turns as not sarcastic; the target turns of "
-                 f"{Path(args.written).name} (hand-written service dialogues) x "
+                 f"{', '.join(Path(f).name for f in args.written)} (hand-written service "
+                 f"dialogues) x "
                  f"{args.written_repeat}"
                  + (", in the emotion data too" if args.written_emotion else "")),
         "seed": SEED, "command": " ".join(sys.argv),

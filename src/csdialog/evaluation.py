@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,11 +16,13 @@ import numpy as np
 from csdialog.errors import ValidationError
 
 __all__ = [
+    "PairedComparison",
     "classification_scores",
     "clustering_scores",
     "expected_calibration_error",
     "hungarian_accuracy",
     "multilabel_scores",
+    "paired_comparison",
 ]
 
 
@@ -151,3 +154,54 @@ def multilabel_scores(true: Sequence[Sequence[str]], pred: Sequence[Sequence[str
     per = [2 * tp[x] / (2 * tp[x] + fp[x] + fn[x]) for x in labels if tp[x] + fp[x] + fn[x]]
     return {"micro_f1": round(micro, 6), "macro_f1": round(float(np.mean(per)) if per else 1.0, 6),
             "exact_match": round(exact / max(1, len(true)), 6)}
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Two models' decisions on the same items (see :func:`paired_comparison`).
+
+    ``a_only`` / ``b_only``: items only model A / only model B gets right (the discordant
+    pairs); ``p_value``: exact two-sided McNemar test on them (1.0 when there are none);
+    ``diff`` = ``accuracy_b - accuracy_a`` and ``diff_ci``: its paired bootstrap 95% interval.
+    """
+
+    n: int
+    accuracy_a: float
+    accuracy_b: float
+    diff: float
+    diff_ci: tuple[float, float]
+    a_only: int
+    b_only: int
+    p_value: float
+
+
+def paired_comparison(correct_a: Sequence[bool] | np.ndarray, correct_b: Sequence[bool] | np.ndarray,
+                      *, n_boot: int = 2000, seed: int = 0) -> PairedComparison:
+    """Compare two models item by item: ``correct_a[i]`` / ``correct_b[i]`` say whether model
+    A / B decided item ``i`` right (for a false-flag count, "right" is "not flagged").
+
+    Example:
+        >>> r = paired_comparison([True, True, False, False], [True, True, True, True])
+        >>> (r.b_only, r.a_only, r.diff, r.p_value)
+        (2, 0, 0.5, 0.5)
+    """
+    a = np.asarray(correct_a, dtype=bool).ravel()
+    b = np.asarray(correct_b, dtype=bool).ravel()
+    if len(a) != len(b) or not len(a):
+        raise ValidationError(f"{len(a)} decisions of model A but {len(b)} of model B: pass one "
+                              "boolean per item for each model, same items, same order (n > 0)")
+    if n_boot < 1:
+        raise ValidationError(f"n_boot={n_boot}: need at least 1 bootstrap resample")
+    from scipy.stats import binomtest
+
+    a_only, b_only = int((a & ~b).sum()), int((b & ~a).sum())
+    p = 1.0 if a_only + b_only == 0 else float(
+        binomtest(b_only, a_only + b_only, 0.5, alternative="two-sided").pvalue)
+    d = b.astype(np.int8) - a.astype(np.int8)
+    rng = np.random.default_rng(seed)
+    boots = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return PairedComparison(n=len(a), accuracy_a=round(float(a.mean()), 6),
+                            accuracy_b=round(float(b.mean()), 6), diff=round(float(d.mean()), 6),
+                            diff_ci=(round(float(lo), 6), round(float(hi), 6)),
+                            a_only=a_only, b_only=b_only, p_value=round(min(1.0, p), 6))
