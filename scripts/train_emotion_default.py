@@ -23,21 +23,23 @@ Training data (all read in place from the shared data root; see docs/model-card-
   as not sarcastic. These feed only the sarcasm side: trained into the emotion head as
   well, the hard cases cost emotion accuracy on the other service categories.
 
-Both heads also read the 1,200 hand-written service dialogues of
-``scripts/data/emotion_written.jsonl`` (their labelled turns, each ``--written-repeat``
-times; in the emotion data with ``--written-emotion``, the meant emotion for sarcastic
-turns), written for training by writers who read none of the evaluation sets
+Both heads also read 1,800 hand-written service dialogues (``--written``): the 1,200 of
+``scripts/data/emotion_written.jsonl``, the 400 mid-chat ones of
+``emotion_written_round5.jsonl`` and the 200 chatty mid-chat ones of
+``emotion_written_round6.jsonl`` (their labelled turns, each ``--written-repeat`` times;
+in the emotion data with ``--written-emotion``, the meant emotion for sarcastic turns),
+written for training by writers who read none of the evaluation sets
 (``scripts/data/README.md``).
 
 The defaults reproduce the shipped model: the sarcasm head alone, on the thanks of 12,000
 synthetic dialogues (70% from the irony banks), 1,000 other last turns, 2,000
 cooperative turns and the hand-written dialogues three times (in both heads), chosen on
-the second and third dev sets (``benchmarks/data/emotion_dev2.jsonl``,
-``emotion_dev3.jsonl``; docs/emotion.md, "The irony banks in the shipped recipe", "One
-int8 graph on every CPU, and cooperative turns mid-dialogue" and "Hand-written training
-dialogues"). ``--written-repeat 0`` gives the recipe shipped before (but for the held-out
-split, now by groups of identical turns); ``--cooperative 0 --written-repeat 0`` the one
-before that;
+the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
+recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
+training dialogues" and "Round 6, two held-out dev sets and paired comparisons").
+``--written scripts/data/emotion_written.jsonl`` gives the recipe shipped before (until
+2026-11-29); ``--written-repeat 0`` the one before that (but for the held-out split, now
+by groups of identical turns); ``--cooperative 0 --written-repeat 0`` the one before that;
 ``--sarcasm-synthetic 6000 --irony 0 --sarcasm-others 0 --cooperative 0 --written-repeat 0``
 the one before that. ``--sarcasm-lora 8 --sarcasm-synthetic 6000 --irony 0.3``
 adds a sarcasm cross-encoder over the turn and its context (e5-small with LoRA updates;
@@ -72,6 +74,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 SEED = 0
 WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
+#: the hand-written files the shipped model reads (``--written``'s default), in this order
+WRITTEN_SHIPPED = (WRITTEN, ROOT / "scripts" / "data" / "emotion_written_round5.jsonl",
+                   ROOT / "scripts" / "data" / "emotion_written_round6.jsonl")
 
 
 def goemotions_single(root: str | None, split: str, per_class: int | None,
@@ -262,7 +267,8 @@ def main() -> None:
     ap.add_argument("--cooperative", type=int, default=2000,
                     help="warm cooperative mid-dialogue turns (scripts/cooperative_banks.py) "
                          "added to the sarcasm data as not sarcastic")
-    ap.add_argument("--written", nargs="+", default=[str(WRITTEN)], metavar="JSONL",
+    ap.add_argument("--written", nargs="+", default=[str(f) for f in WRITTEN_SHIPPED],
+                    metavar="JSONL",
                     help="hand-written service dialogues (JSONL files, the dev sets' format, "
                          "read in order) whose target turns are added to the sarcasm data "
                          "(and, with --written-emotion, the emotion data)")
