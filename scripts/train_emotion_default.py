@@ -27,7 +27,8 @@ Both heads also read 1,800 hand-written service dialogues (``--written``): the 1
 ``scripts/data/emotion_written.jsonl``, the 400 mid-chat ones of
 ``emotion_written_round5.jsonl`` and the 200 chatty mid-chat ones of
 ``emotion_written_round6.jsonl`` (their labelled turns, each ``--written-repeat`` times;
-in the emotion data with ``--written-emotion``, the meant emotion for sarcastic turns),
+in the emotion data with ``--written-emotion``, the meant emotion for sarcastic turns;
+``--written-emotion-files`` keeps some files out of the emotion data),
 written for training by writers who read none of the evaluation sets
 (``scripts/data/README.md``).
 
@@ -170,12 +171,20 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
                            irony=irony)[1] if n_sarc else []
     sarc = list(load_mustard(root)) + cped_irony(root, "valid", args.irony_negatives) + s_sarc
     sarc += cooperative_turns(getattr(args, "cooperative", 0))
-    w_emo, w_sarc = written_turns(getattr(args, "written", None),
-                                  getattr(args, "written_repeat", 0))
-    sarc += w_sarc
-    if getattr(args, "written_emotion", False):
-        emo += w_emo
-    return emo, sarc
+    w_emo, w_sarc = written_data(args)
+    return emo + w_emo, sarc + w_sarc
+
+
+def written_data(args: Any) -> tuple[list[Any], list[Any]]:
+    """The hand-written dialogues' (emotion, sarcasm) examples as the flags ask: every
+    ``--written`` file in the sarcasm data; with ``--written-emotion``, in the emotion data
+    too, or only the ``--written-emotion-files``."""
+    repeat = getattr(args, "written_repeat", 0)
+    emo, sarc = written_turns(getattr(args, "written", None), repeat)
+    if not getattr(args, "written_emotion", False):
+        return [], sarc
+    only = getattr(args, "written_emotion_files", None)
+    return (emo if only is None else written_turns(only, repeat)[0]), sarc
 
 
 def written_turns(paths: str | Sequence[str] | None, repeat: int) -> tuple[list[Any], list[Any]]:
@@ -276,6 +285,10 @@ def main() -> None:
                     help="how many times each hand-written dialogue is added (0: not used)")
     ap.add_argument("--written-emotion", action=argparse.BooleanOptionalAction, default=True,
                     help="also add the hand-written targets to the emotion head's data")
+    ap.add_argument("--written-emotion-files", nargs="+", default=None, metavar="JSONL",
+                    help="with --written-emotion: only these hand-written files go into the "
+                         "emotion data (default: all of --written), e.g. the first 1,200 "
+                         "alone while the sarcasm head reads every round")
     ap.add_argument("--sarcasm-lora", type=int, default=0,
                     help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
                          "context together (0: the sarcasm head alone)")
@@ -300,6 +313,9 @@ def main() -> None:
     if args.cross_cooperative and not args.cross_written:
         ap.error("--cross-cooperative adds to the cross-encoder's own data: it needs "
                  "--cross-written")
+    if args.written_emotion_files and not args.written_emotion:
+        ap.error("--written-emotion-files chooses the written files of the emotion data: it "
+                 "cannot go with --no-written-emotion")
     if args.no_synthetic:
         args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = args.cooperative = 0
         args.written_repeat = 0
@@ -339,7 +355,9 @@ def main() -> None:
                  f"{', '.join(Path(f).name for f in args.written)} (hand-written service "
                  f"dialogues) x "
                  f"{args.written_repeat}"
-                 + (", in the emotion data too" if args.written_emotion else "")),
+                 + ((", in the emotion data too" if args.written_emotion_files is None else
+                     f"; in the emotion data, {', '.join(Path(f).name for f in args.written_emotion_files)}")
+                    if args.written_emotion else "")),
         "seed": SEED, "command": " ".join(sys.argv),
         "emotion_counts": dict(sorted(Counter(e.label for e in emo).items())),
         "sarcasm_counts": dict(Counter(e.label for e in sarc)),

@@ -49,7 +49,7 @@ def test_paired_comparison_known_values() -> None:
 
 
 @pytest.mark.parametrize("a, b, n_boot, match", [
-    ([True], [True, False], 100, "1 decisions of model A but 2"),
+    ([True], [True, False], 100, "1 decision\\(s\\) of model A but 2"),
     ([], [], 100, "n > 0"),
     ([True], [False], 0, "n_boot=0"),
 ])

@@ -146,6 +146,29 @@ def test_written_turns_loader_repeats_and_labels() -> None:
     assert len(both) == len(rows) + len(_rows(round6))
 
 
+def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> None:
+    """--written-emotion-files: every --written file goes into the sarcasm data, only these
+    into the emotion data; --no-written-emotion: none."""
+    import argparse
+
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from train_emotion_default import WRITTEN, written_data
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    round6 = SCRIPTS / "data" / "emotion_written_round6.jsonl"
+    n1, n6 = len(_rows(WRITTEN)), len(_rows(round6))
+    args = argparse.Namespace(written=[str(WRITTEN), str(round6)], written_repeat=2,
+                              written_emotion=True, written_emotion_files=None)
+    emo, sarc = written_data(args)
+    assert len(emo) == len(sarc) == 2 * (n1 + n6)
+    args.written_emotion_files = [str(WRITTEN)]
+    emo, sarc = written_data(args)
+    assert (len(emo), len(sarc)) == (2 * n1, 2 * (n1 + n6))
+    args.written_emotion = False
+    assert written_data(args) == ([], sarc)
+
+
 def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
     sys.path.insert(0, str(SCRIPTS))
     try:
@@ -167,6 +190,7 @@ def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize("flags, message", [
     (["--cross-written", "x.jsonl"], "needs --sarcasm-lora"),
     (["--cross-cooperative", "10"], "needs --cross-written"),
+    (["--no-written-emotion", "--written-emotion-files", "x.jsonl"], "cannot go with"),
 ])
 def test_cross_encoder_data_flags_are_checked_before_training(flags: list[str],
                                                               message: str) -> None:

@@ -188,7 +188,7 @@ def paired_comparison(correct_a: Sequence[bool] | np.ndarray, correct_b: Sequenc
     a = np.asarray(correct_a, dtype=bool).ravel()
     b = np.asarray(correct_b, dtype=bool).ravel()
     if len(a) != len(b) or not len(a):
-        raise ValidationError(f"{len(a)} decisions of model A but {len(b)} of model B: pass one "
+        raise ValidationError(f"{len(a)} decision(s) of model A but {len(b)} of model B: pass one "
                               "boolean per item for each model, same items, same order (n > 0)")
     if n_boot < 1:
         raise ValidationError(f"n_boot={n_boot}: need at least 1 bootstrap resample")
