@@ -83,8 +83,8 @@ DEV3 = ROOT / "benchmarks" / "data" / "emotion_dev3.jsonl"
 #: irony in the content, sincere turns that look sarcastic, 35% mid-chat targets). The
 #: shipped model was not trained on it; it chose the praise-word gate.
 DEV4 = ROOT / "benchmarks" / "data" / "emotion_dev4.jsonl"
-#: A fifth development set (400 dialogues, written 2026-11-29 by four language-model writers
-#: who read no file of the repository; brief in benchmarks/data/README.md): end-of-chat
+#: A fifth development set (400 dialogues, written 2026-11-29 by language-model writers who
+#: read no file of the repository; brief in benchmarks/data/emotion_dev5_brief.md): end-of-chat
 #: sincere / sarcastic thanks and mid-chat sincere / sarcastic turns, 100 of each, in every
 #: register. Held out: no model or setting was chosen with it when it was written; its
 #: first use is to be written down before it runs (``--part dev5``, not part of ``dev``).
@@ -340,32 +340,39 @@ def part_dev5(root: str | None, args: Any) -> list[Row]:
 def part_compare(root: str | None, args: Any) -> list[Row]:
     """Two models item by item on the development sets (``--model`` as B against
     ``--against`` as A, the shipped one unless given), same run: for the sincere turns
-    (right = not flagged), the sarcastic turns (right = flagged) and the end-of-chat thanks
-    (right = the flag matches), the counts each model alone gets right, the exact McNemar
-    p-value and the paired bootstrap 95% interval of the difference (B - A)."""
+    (right = not flagged), the sarcastic turns (right = flagged), the end-of-chat thanks
+    (right = the flag matches) and the emotion label (every labelled turn, and the
+    ``confused`` ones), the counts each model alone gets right, the exact McNemar p-value
+    and the paired bootstrap 95% interval of the difference (B - A)."""
     from csdialog.emotion import EmotionClassifier
     from csdialog.evaluation import paired_comparison
 
     enc = _encoder()
     b = _default(enc)
     a = EmotionClassifier.from_pretrained(args.against, encoder=enc)
-    sets = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
-            "dev set 5": DEV5, "dev set 6": DEV6}
+    sets = {"challenge": CHALLENGE, "dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3,
+            "dev set 4": DEV4, "dev set 5": DEV5, "dev set 6": DEV6}
     out = []
     for name in args.compare_sets:
         rows = load_challenge(sets[name])
         items = challenge_items(rows, 3)
-        fa = np.array([pr.sarcastic for pr in a.classify(items)])
-        fb = np.array([pr.sarcastic for pr in b.classify(items)])
+        pa, pb = a.classify(items), b.classify(items)
+        fa = np.array([pr.sarcastic for pr in pa])
+        fb = np.array([pr.sarcastic for pr in pb])
         y = np.array([bool(r["sarcastic"]) for r in rows])
+        gold = np.array([r["emotion"] for r in rows])
+        ea = np.array([pr.label for pr in pa]) == gold
+        eb = np.array([pr.label for pr in pb]) == gold
         thanks = np.array([r["category"].endswith("_thanks") for r in rows])
-        for what, mask, right in (("sincere turns: not flagged", ~y, False),
-                                  ("sarcastic turns: caught", y, True),
-                                  ("end-of-chat thanks: flag right", thanks, None)):
+        checks = (("sincere turns: not flagged", ~y, ~fa, ~fb),
+                  ("sarcastic turns: caught", y, fa, fb),
+                  ("end-of-chat thanks: flag right", thanks, fa == y, fb == y),
+                  ("emotion label right", np.ones_like(y), ea, eb),
+                  ("emotion label right, confused turns", gold == "confused", ea, eb))
+        for what, mask, right_a, right_b in checks:
             if not mask.any():
                 continue
-            ok_a = (fa == y)[mask] if right is None else (fa[mask] == right)
-            ok_b = (fb == y)[mask] if right is None else (fb[mask] == right)
+            ok_a, ok_b = right_a[mask], right_b[mask]
             r = paired_comparison(ok_a, ok_b, seed=SEED)
             out.append(Row(name, f"B vs A, {what}", "e5-small",
                            {"n": r.n, "right_a": int(ok_a.sum()), "right_b": int(ok_b.sum()),
@@ -949,9 +956,10 @@ def main() -> None:
                     help="compare: the model A that --model (B) is compared with, item by item; "
                          "default: the shipped one")
     ap.add_argument("--compare-sets", nargs="+", default=["dev set 2", "dev set 3", "dev set 4"],
-                    choices=["dev set", "dev set 2", "dev set 3", "dev set 4", "dev set 5",
-                             "dev set 6"],
-                    help="compare: the development sets to compare on")
+                    choices=["challenge", "dev set", "dev set 2", "dev set 3", "dev set 4",
+                             "dev set 5", "dev set 6"],
+                    help="compare: the sets to compare on (the challenge set is the test: "
+                         "compare on it after a choice, not to make one)")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
     ap.add_argument("--cross-lr", type=float, default=3e-4, help="mustard_cross: learning rate")
     ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")

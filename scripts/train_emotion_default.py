@@ -178,13 +178,28 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
 def written_data(args: Any) -> tuple[list[Any], list[Any]]:
     """The hand-written dialogues' (emotion, sarcasm) examples as the flags ask: every
     ``--written`` file in the sarcasm data; with ``--written-emotion``, in the emotion data
-    too, or only the ``--written-emotion-files``."""
+    too, or only the ``--written-emotion-files`` (some of the ``--written`` files)."""
     repeat = getattr(args, "written_repeat", 0)
-    emo, sarc = written_turns(getattr(args, "written", None), repeat)
+    files = [str(f) for f in getattr(args, "written", None) or []]
+    only = getattr(args, "written_emotion_files", None)
+    if only is not None and not set(map(str, only)) <= set(files):
+        raise ValueError(f"--written-emotion-files {sorted(set(map(str, only)) - set(files))} "
+                         f"are not among --written {files}: name files that --written reads")
+    per_file = {f: written_turns(f, repeat) for f in dict.fromkeys(files)}  # each read once
+    sarc = [ex for f in files for ex in per_file[f][1]]
     if not getattr(args, "written_emotion", False):
         return [], sarc
-    only = getattr(args, "written_emotion_files", None)
-    return (emo if only is None else written_turns(only, repeat)[0]), sarc
+    keep = set(map(str, only)) if only is not None else set(files)
+    return [ex for f in files if f in keep for ex in per_file[f][0]], sarc
+
+
+def _emotion_note(args: Any) -> str:
+    """The model card's words on which written files are in the emotion data."""
+    if not args.written_emotion:
+        return ""
+    if args.written_emotion_files is None:
+        return ", in the emotion data too"
+    return "; in the emotion data, " + ", ".join(Path(f).name for f in args.written_emotion_files)
 
 
 def written_turns(paths: str | Sequence[str] | None, repeat: int) -> tuple[list[Any], list[Any]]:
@@ -316,6 +331,8 @@ def main() -> None:
     if args.written_emotion_files and not args.written_emotion:
         ap.error("--written-emotion-files chooses the written files of the emotion data: it "
                  "cannot go with --no-written-emotion")
+    if args.written_emotion_files and not set(args.written_emotion_files) <= set(args.written):
+        ap.error(f"--written-emotion-files must be among --written {args.written}")
     if args.no_synthetic:
         args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = args.cooperative = 0
         args.written_repeat = 0
@@ -355,9 +372,7 @@ def main() -> None:
                  f"{', '.join(Path(f).name for f in args.written)} (hand-written service "
                  f"dialogues) x "
                  f"{args.written_repeat}"
-                 + ((", in the emotion data too" if args.written_emotion_files is None else
-                     f"; in the emotion data, {', '.join(Path(f).name for f in args.written_emotion_files)}")
-                    if args.written_emotion else "")),
+                 + _emotion_note(args)),
         "seed": SEED, "command": " ".join(sys.argv),
         "emotion_counts": dict(sorted(Counter(e.label for e in emo).items())),
         "sarcasm_counts": dict(Counter(e.label for e in sarc)),

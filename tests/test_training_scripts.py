@@ -167,6 +167,9 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
     assert (len(emo), len(sarc)) == (2 * n1, 2 * (n1 + n6))
     args.written_emotion = False
     assert written_data(args) == ([], sarc)
+    args.written_emotion, args.written_emotion_files = True, [str(round6), "other.jsonl"]
+    with pytest.raises(ValueError, match=r"\['other.jsonl'\] are not among --written"):
+        written_data(args)
 
 
 def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
@@ -191,6 +194,7 @@ def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
     (["--cross-written", "x.jsonl"], "needs --sarcasm-lora"),
     (["--cross-cooperative", "10"], "needs --cross-written"),
     (["--no-written-emotion", "--written-emotion-files", "x.jsonl"], "cannot go with"),
+    (["--written", "a.jsonl", "--written-emotion-files", "x.jsonl"], "must be among --written"),
 ])
 def test_cross_encoder_data_flags_are_checked_before_training(flags: list[str],
                                                               message: str) -> None:
