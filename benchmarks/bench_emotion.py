@@ -93,6 +93,11 @@ DEV5 = ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl"
 #: mid-chat turns in dev set 3's kinds: thanks for information, polite follow-ups,
 #: cooperative answers, chatty reactions). Held out for ``--part compare``.
 DEV6 = ROOT / "benchmarks" / "data" / "emotion_dev6.jsonl"
+#: A seventh development set (400 dialogues, written 2026-11-29 for the emotion label as
+#: well: per 50, 10 confused and 15 other sincere mid-chat emotions, 8 sincere and 7
+#: sarcastic closing thanks, 10 sarcastic mid-chat turns; brief emotion_dev7_brief.md).
+#: Held out for ``--part compare``.
+DEV7 = ROOT / "benchmarks" / "data" / "emotion_dev7.jsonl"
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -351,7 +356,7 @@ def part_compare(root: str | None, args: Any) -> list[Row]:
     b = _default(enc)
     a = EmotionClassifier.from_pretrained(args.against, encoder=enc)
     sets = {"challenge": CHALLENGE, "dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3,
-            "dev set 4": DEV4, "dev set 5": DEV5, "dev set 6": DEV6}
+            "dev set 4": DEV4, "dev set 5": DEV5, "dev set 6": DEV6, "dev set 7": DEV7}
     out = []
     for name in args.compare_sets:
         rows = load_challenge(sets[name])
@@ -957,7 +962,7 @@ def main() -> None:
                          "default: the shipped one")
     ap.add_argument("--compare-sets", nargs="+", default=["dev set 2", "dev set 3", "dev set 4"],
                     choices=["challenge", "dev set", "dev set 2", "dev set 3", "dev set 4",
-                             "dev set 5", "dev set 6"],
+                             "dev set 5", "dev set 6", "dev set 7"],
                     help="compare: the sets to compare on (the challenge set is the test: "
                          "compare on it after a choice, not to make one)")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")

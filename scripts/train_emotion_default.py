@@ -182,15 +182,27 @@ def written_data(args: Any) -> tuple[list[Any], list[Any]]:
     repeat = getattr(args, "written_repeat", 0)
     files = [str(f) for f in getattr(args, "written", None) or []]
     only = getattr(args, "written_emotion_files", None)
-    if only is not None and not set(map(str, only)) <= set(files):
-        raise ValueError(f"--written-emotion-files {sorted(set(map(str, only)) - set(files))} "
-                         f"are not among --written {files}: name files that --written reads")
+    missing = _not_among(only or [], files)
+    if only is not None and missing:
+        raise ValueError(f"--written-emotion-files {missing} are not among --written {files}: "
+                         f"name files that --written reads")
     per_file = {f: written_turns(f, repeat) for f in dict.fromkeys(files)}  # each read once
     sarc = [ex for f in files for ex in per_file[f][1]]
     if not getattr(args, "written_emotion", False):
         return [], sarc
-    keep = set(map(str, only)) if only is not None else set(files)
-    return [ex for f in files if f in keep for ex in per_file[f][0]], sarc
+    keep = {_same_file(f) for f in only} if only is not None else {_same_file(f) for f in files}
+    return [ex for f in files if _same_file(f) in keep for ex in per_file[f][0]], sarc
+
+
+def _same_file(path: str | Path) -> str:
+    """A key naming the file whatever the spelling (relative, absolute, ``./``)."""
+    return str(Path(path).resolve())
+
+
+def _not_among(names: Sequence[str | Path], files: Sequence[str | Path]) -> list[str]:
+    """The ``names`` that are not one of ``files`` (compared as files, not strings)."""
+    known = {_same_file(f) for f in files}
+    return [str(n) for n in names if _same_file(n) not in known]
 
 
 def _emotion_note(args: Any) -> str:
@@ -331,8 +343,9 @@ def main() -> None:
     if args.written_emotion_files and not args.written_emotion:
         ap.error("--written-emotion-files chooses the written files of the emotion data: it "
                  "cannot go with --no-written-emotion")
-    if args.written_emotion_files and not set(args.written_emotion_files) <= set(args.written):
-        ap.error(f"--written-emotion-files must be among --written {args.written}")
+    if args.written_emotion_files and _not_among(args.written_emotion_files, args.written):
+        ap.error(f"--written-emotion-files {_not_among(args.written_emotion_files, args.written)}"
+                 f" must be among --written {args.written}")
     if args.no_synthetic:
         args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = args.cooperative = 0
         args.written_repeat = 0

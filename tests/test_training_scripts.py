@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +61,11 @@ def _rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
             if line.strip()]
 
 
+def _opening(row: dict[str, Any]) -> str:
+    """The first customer turn of a written dialogue."""
+    return str(next(t["text"] for t in row["turns"] if t["role"] == "customer"))
+
+
 WRITTEN_ROUNDS = {"emotion_written.jsonl": 1200, "emotion_written_round4.jsonl": 400,
                   "emotion_written_round5.jsonl": 400, "emotion_written_round6.jsonl": 200}
 
@@ -81,13 +88,14 @@ def test_written_training_dialogues_are_well_formed_and_apart_from_the_test_sets
         if name in ("emotion_written_round5.jsonl", "emotion_written_round6.jsonl"):  # mid-chat
             assert 2 <= r["target"] <= len(r["turns"]) - 2, r["id"]
     # no dialogue of the challenge set (the test) or of the dev sets (the choice of recipe)
-    # is in the training file: not its target turn, not its opening turn (short generic
-    # turns such as "在吗" / "ok thanks" aside)
-    written = {t for r in rows for t in (r["turns"][0]["text"], r["turns"][r["target"]]["text"])}
+    # is in the training file: not its target turn, not its first customer turn (short
+    # generic turns such as "在吗" / "ok thanks" aside; an agent's greeting such as
+    # "您好，这里是信用卡在线客服。" may open dialogues of both)
+    written = {t for r in rows for t in (_opening(r), r["turns"][r["target"]]["text"])}
     for path in (ROOT / "tests" / "data" / "emotion_challenge.jsonl",
                  *sorted((ROOT / "benchmarks" / "data").glob("emotion_dev*.jsonl"))):
         for r in _rows(path):
-            opening, target = r["turns"][0]["text"], r["turns"][r["target"]]["text"]
+            opening, target = _opening(r), r["turns"][r["target"]]["text"]
             for text in (opening, target):
                 assert text not in written or len(text) <= 12, (path.name, text)
 
@@ -99,12 +107,20 @@ HELD_OUT = {
                            "thanks_for_information": 48, "polite_followup": 32,
                            "cooperative_answer": 32, "chatty_reaction": 28,
                            "sarcastic_midturn": 100},
+    "emotion_dev7.jsonl": {"sincere_confused": 80, "sincere_emotion": 120, "sincere_thanks": 64,
+                           "sarcastic_thanks": 56, "sarcastic_midturn": 80},
 }
+
+
+#: dev set 7's sincere mid-chat emotions other than confused, per 50 chats
+DEV7_EMOTIONS = {"anxious": 2, "impatient": 2, "disappointed": 2, "dissatisfied": 2, "angry": 1,
+                 "sad": 1, "hopeful": 1, "apologetic": 1, "happy": 1, "satisfied": 1,
+                 "neutral": 1}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_dev_sets_are_well_formed(name: str) -> None:
-    """Dev sets 5 and 6 (benchmarks/data/, held out): the categories and languages of their
+    """Dev sets 5 to 7 (benchmarks/data/, held out): the categories and languages of their
     briefs; an end-of-chat thanks has no customer turn after it, every other target has
     one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
@@ -121,6 +137,10 @@ def test_held_out_dev_sets_are_well_formed(name: str) -> None:
             == (r["meant"] is not None), r["id"]
         closing = r["category"] in ("sincere_thanks", "sarcastic_thanks")
         assert ("customer" in {x["role"] for x in turns[t + 1:]}) != closing, r["id"]
+    if name == "emotion_dev7.jsonl":  # the emotions its brief asks for
+        sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
+        assert sincere == {e: 8 * n for e, n in DEV7_EMOTIONS.items()}
+        assert {r["emotion"] for r in rows if r["category"] == "sincere_confused"} == {"confused"}
 
 
 def test_written_turns_loader_repeats_and_labels() -> None:
@@ -165,6 +185,12 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
     args.written_emotion_files = [str(WRITTEN)]
     emo, sarc = written_data(args)
     assert (len(emo), len(sarc)) == (2 * n1, 2 * (n1 + n6))
+    # the same file spelled relative to the working directory (the command line's way)
+    # while --written holds absolute paths (the defaults)
+    rel = os.path.relpath(WRITTEN)
+    assert rel != str(WRITTEN)
+    args.written_emotion_files = [rel]
+    assert written_data(args) == (emo, sarc)
     args.written_emotion = False
     assert written_data(args) == ([], sarc)
     args.written_emotion, args.written_emotion_files = True, [str(round6), "other.jsonl"]
