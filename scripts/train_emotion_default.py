@@ -23,23 +23,25 @@ Training data (all read in place from the shared data root; see docs/model-card-
   as not sarcastic. These feed only the sarcasm side: trained into the emotion head as
   well, the hard cases cost emotion accuracy on the other service categories.
 
-Both heads also read 1,800 hand-written service dialogues (``--written``): the 1,200 of
-``scripts/data/emotion_written.jsonl``, the 400 mid-chat ones of
+The sarcasm head also reads 1,800 hand-written service dialogues (``--written``): the
+1,200 of ``scripts/data/emotion_written.jsonl``, the 400 mid-chat ones of
 ``emotion_written_round5.jsonl`` and the 200 chatty mid-chat ones of
-``emotion_written_round6.jsonl`` (their labelled turns, each ``--written-repeat`` times;
-in the emotion data with ``--written-emotion``, the meant emotion for sarcastic turns;
-``--written-emotion-files`` keeps some files out of the emotion data),
+``emotion_written_round6.jsonl`` (their labelled turns, each ``--written-repeat`` times),
 written for training by writers who read none of the evaluation sets
-(``scripts/data/README.md``).
+(``scripts/data/README.md``). The emotion head reads the first 1,200 of them (the meant
+emotion for sarcastic turns; ``--written-emotion-files``, ``all`` for every file,
+``--no-written-emotion`` for none): rounds 5 and 6 in the emotion data cost the
+``confused`` class (docs/emotion.md, "Dev set 7: the emotion label guarded").
 
 The defaults reproduce the shipped model: the sarcasm head alone, on the thanks of 12,000
 synthetic dialogues (70% from the irony banks), 1,000 other last turns, 2,000
-cooperative turns and the hand-written dialogues three times (in both heads), chosen on
+cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
-training dialogues" and "Round 6, two held-out dev sets and paired comparisons").
-``--written scripts/data/emotion_written.jsonl`` gives the recipe shipped before (until
-2026-11-29); ``--written-repeat 0`` the one before that (but for the held-out split, now
+training dialogues", "Round 6, two held-out dev sets and paired comparisons" and "Dev set
+7: the emotion label guarded"). ``--written-emotion-files all`` gives H56, the recipe
+shipped before (2026-11-29, stop 38); ``--written scripts/data/emotion_written.jsonl`` the
+one before that (until 2026-11-29); ``--written-repeat 0`` the one before that (but for the held-out split, now
 by groups of identical turns); ``--cooperative 0 --written-repeat 0`` the one before that;
 ``--sarcasm-synthetic 6000 --irony 0 --sarcasm-others 0 --cooperative 0 --written-repeat 0``
 the one before that. ``--sarcasm-lora 8 --sarcasm-synthetic 6000 --irony 0.3``
@@ -78,6 +80,9 @@ WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
 #: the hand-written files the shipped model reads (``--written``'s default), in this order
 WRITTEN_SHIPPED = (WRITTEN, ROOT / "scripts" / "data" / "emotion_written_round5.jsonl",
                    ROOT / "scripts" / "data" / "emotion_written_round6.jsonl")
+#: the written files of the shipped model's emotion data (``--written-emotion-files``'s
+#: default when ``--written`` reads them): rounds 5 and 6 teach the sarcasm head alone
+WRITTEN_EMOTION_SHIPPED = (WRITTEN,)
 
 
 def goemotions_single(root: str | None, split: str, per_class: int | None,
@@ -314,8 +319,9 @@ def main() -> None:
                     help="also add the hand-written targets to the emotion head's data")
     ap.add_argument("--written-emotion-files", nargs="+", default=None, metavar="JSONL",
                     help="with --written-emotion: only these hand-written files go into the "
-                         "emotion data (default: all of --written), e.g. the first 1,200 "
-                         "alone while the sarcasm head reads every round")
+                         "emotion data, or 'all' for every --written file (default: "
+                         "emotion_written.jsonl alone when --written reads it, as the shipped "
+                         "model: the sarcasm head reads every round; else all of --written)")
     ap.add_argument("--sarcasm-lora", type=int, default=0,
                     help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
                          "context together (0: the sarcasm head alone)")
@@ -340,7 +346,13 @@ def main() -> None:
     if args.cross_cooperative and not args.cross_written:
         ap.error("--cross-cooperative adds to the cross-encoder's own data: it needs "
                  "--cross-written")
-    if args.written_emotion_files and not args.written_emotion:
+    if args.written_emotion_files == ["all"]:
+        args.written_emotion_files = list(args.written)
+    elif args.written_emotion_files is None and args.written_emotion:
+        shipped = [str(f) for f in WRITTEN_EMOTION_SHIPPED]
+        if not _not_among(shipped, args.written):
+            args.written_emotion_files = shipped
+    elif args.written_emotion_files and not args.written_emotion:
         ap.error("--written-emotion-files chooses the written files of the emotion data: it "
                  "cannot go with --no-written-emotion")
     if args.written_emotion_files and _not_among(args.written_emotion_files, args.written):
