@@ -41,8 +41,9 @@ recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Han
 training dialogues", "Round 6, two held-out dev sets and paired comparisons" and "Dev set
 7: the emotion label guarded"). ``--written-emotion-files all`` gives H56, the recipe
 shipped before (2026-11-29, stop 38); ``--written scripts/data/emotion_written.jsonl`` the
-one before that (until 2026-11-29); ``--written-repeat 0`` the one before that (but for the held-out split, now
-by groups of identical turns); ``--cooperative 0 --written-repeat 0`` the one before that;
+one before that (until 2026-11-29); ``--written-repeat 0`` the one before that (but for
+the held-out split, now by groups of identical turns); ``--cooperative 0
+--written-repeat 0`` the one before that;
 ``--sarcasm-synthetic 6000 --irony 0 --sarcasm-others 0 --cooperative 0 --written-repeat 0``
 the one before that. ``--sarcasm-lora 8 --sarcasm-synthetic 6000 --irony 0.3``
 adds a sarcasm cross-encoder over the turn and its context (e5-small with LoRA updates;
