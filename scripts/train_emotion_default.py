@@ -183,21 +183,28 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
 
 def written_data(args: Any) -> tuple[list[Any], list[Any]]:
     """The hand-written dialogues' (emotion, sarcasm) examples as the flags ask: every
-    ``--written`` file in the sarcasm data; with ``--written-emotion``, in the emotion data
-    too, or only the ``--written-emotion-files`` (some of the ``--written`` files)."""
+    ``--written`` file in the sarcasm data, or only the ``--written-sarcasm-files``; with
+    ``--written-emotion``, in the emotion data too, or only the ``--written-emotion-files``
+    (each a subset of the ``--written`` files)."""
     repeat = getattr(args, "written_repeat", 0)
     files = [str(f) for f in getattr(args, "written", None) or []]
-    only = getattr(args, "written_emotion_files", None)
-    missing = _not_among(only or [], files)
-    if only is not None and missing:
-        raise ValueError(f"--written-emotion-files {missing} are not among --written {files}: "
-                         f"name files that --written reads")
+    only_emo = getattr(args, "written_emotion_files", None)
+    only_sarc = getattr(args, "written_sarcasm_files", None)
+    for flag, only in (("--written-emotion-files", only_emo),
+                       ("--written-sarcasm-files", only_sarc)):
+        missing = _not_among(only or [], files)
+        if only is not None and missing:
+            raise ValueError(f"{flag} {missing} are not among --written {files}: name files "
+                             f"that --written reads")
     per_file = {f: written_turns(f, repeat) for f in dict.fromkeys(files)}  # each read once
-    sarc = [ex for f in files for ex in per_file[f][1]]
+
+    def kept(only: Sequence[str] | None) -> set[str]:
+        return {_same_file(f) for f in (files if only is None else only)}
+
+    sarc = [ex for f in files if _same_file(f) in kept(only_sarc) for ex in per_file[f][1]]
     if not getattr(args, "written_emotion", False):
         return [], sarc
-    keep = {_same_file(f) for f in only} if only is not None else {_same_file(f) for f in files}
-    return [ex for f in files if _same_file(f) in keep for ex in per_file[f][0]], sarc
+    return [ex for f in files if _same_file(f) in kept(only_emo) for ex in per_file[f][0]], sarc
 
 
 def _same_file(path: str | Path) -> str:
@@ -215,9 +222,10 @@ def _emotion_note(args: Any) -> str:
     """The model card's words on which written files are in the emotion data."""
     if not args.written_emotion:
         return ""
-    if args.written_emotion_files is None:
+    if args.written_emotion_files is None and not getattr(args, "written_sarcasm_files", None):
         return ", in the emotion data too"
-    return "; in the emotion data, " + ", ".join(Path(f).name for f in args.written_emotion_files)
+    return "; in the emotion data, " + ", ".join(
+        Path(f).name for f in args.written_emotion_files or args.written)
 
 
 def written_turns(paths: str | Sequence[str] | None, repeat: int) -> tuple[list[Any], list[Any]]:
@@ -323,6 +331,10 @@ def main() -> None:
                          "emotion data, or 'all' for every --written file (default: "
                          "emotion_written.jsonl alone when --written reads it, as the shipped "
                          "model: the sarcasm head reads every round; else all of --written)")
+    ap.add_argument("--written-sarcasm-files", nargs="+", default=None, metavar="JSONL",
+                    help="only these hand-written files (some of --written) go into the "
+                         "sarcasm data (default: all of --written), e.g. a round written for "
+                         "the emotion head alone")
     ap.add_argument("--sarcasm-lora", type=int, default=0,
                     help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
                          "context together (0: the sarcasm head alone)")
@@ -356,6 +368,9 @@ def main() -> None:
     elif args.written_emotion_files and not args.written_emotion:
         ap.error("--written-emotion-files chooses the written files of the emotion data: it "
                  "cannot go with --no-written-emotion")
+    if args.written_sarcasm_files and _not_among(args.written_sarcasm_files, args.written):
+        ap.error(f"--written-sarcasm-files {_not_among(args.written_sarcasm_files, args.written)}"
+                 f" must be among --written {args.written}")
     if args.written_emotion_files and _not_among(args.written_emotion_files, args.written):
         ap.error(f"--written-emotion-files {_not_among(args.written_emotion_files, args.written)}"
                  f" must be among --written {args.written}")
@@ -395,7 +410,8 @@ def main() -> None:
                  f"banks, {args.hard:.0%} of the rest hard cases), "
                  f"{args.sarcasm_others} of their other last turns and {args.cooperative} "
                  f"cooperative mid-dialogue turns as not sarcastic; the target turns of "
-                 f"{', '.join(Path(f).name for f in args.written)} (hand-written service "
+                 f"{', '.join(Path(f).name for f in args.written_sarcasm_files or args.written)}"
+                 f" (hand-written service "
                  f"dialogues) x "
                  f"{args.written_repeat}"
                  + _emotion_note(args)),

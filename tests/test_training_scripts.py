@@ -67,7 +67,8 @@ def _opening(row: dict[str, Any]) -> str:
 
 
 WRITTEN_ROUNDS = {"emotion_written.jsonl": 1200, "emotion_written_round4.jsonl": 400,
-                  "emotion_written_round5.jsonl": 400, "emotion_written_round6.jsonl": 200}
+                  "emotion_written_round5.jsonl": 400, "emotion_written_round6.jsonl": 200,
+                  "emotion_written_round7.jsonl": 400}
 
 
 @pytest.mark.parametrize("name, n", sorted(WRITTEN_ROUNDS.items()))
@@ -109,26 +110,35 @@ HELD_OUT = {
                            "sarcastic_midturn": 100},
     "emotion_dev7.jsonl": {"sincere_confused": 80, "sincere_emotion": 120, "sincere_thanks": 64,
                            "sarcastic_thanks": 56, "sarcastic_midturn": 80},
+    "emotion_dev8.jsonl": {"sincere_emotion": 200, "sincere_thanks": 40, "sarcastic_thanks": 40,
+                           "sarcastic_midturn": 40},
 }
+#: the languages of each held-out set (the others: en 150, zh 150, zh-tw 50, mix 50)
+HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40}}
 
 
 #: dev set 7's sincere mid-chat emotions other than confused, per 50 chats
 DEV7_EMOTIONS = {"anxious": 2, "impatient": 2, "disappointed": 2, "dissatisfied": 2, "angry": 1,
                  "sad": 1, "hopeful": 1, "apologetic": 1, "happy": 1, "satisfied": 1,
                  "neutral": 1}
+#: dev set 8's sincere mid-chat emotions, per 40 chats
+DEV8_EMOTIONS = {e: 2 for e in ("anxious", "sad", "hopeful", "disappointed", "satisfied", "happy",
+                                "impatient", "dissatisfied", "angry", "apologetic", "confused",
+                                "neutral")} | {"grateful": 1}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_dev_sets_are_well_formed(name: str) -> None:
-    """Dev sets 5 to 7 (benchmarks/data/, held out): the categories and languages of their
+    """Dev sets 5 to 8 (benchmarks/data/, held out): the categories and languages of their
     briefs; an end-of-chat thanks has no customer turn after it, every other target has
     one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
 
     rows = _rows(ROOT / "benchmarks" / "data" / name)
-    assert len({r["id"] for r in rows}) == len(rows) == 400
+    langs = HELD_OUT_LANGS.get(name, {"en": 150, "zh": 150, "zh-tw": 50, "mix": 50})
+    assert len({r["id"] for r in rows}) == len(rows) == sum(langs.values())
     assert Counter(r["category"] for r in rows) == HELD_OUT[name]
-    assert Counter(r["lang"] for r in rows) == {"en": 150, "zh": 150, "zh-tw": 50, "mix": 50}
+    assert Counter(r["lang"] for r in rows) == langs
     for r in rows:
         turns, t = r["turns"], r["target"]
         assert 3 <= len(turns) <= 9 and t >= 1 and turns[t]["role"] == "customer", r["id"]
@@ -141,6 +151,9 @@ def test_held_out_dev_sets_are_well_formed(name: str) -> None:
         sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
         assert sincere == {e: 8 * n for e, n in DEV7_EMOTIONS.items()}
         assert {r["emotion"] for r in rows if r["category"] == "sincere_confused"} == {"confused"}
+    if name == "emotion_dev8.jsonl":
+        sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
+        assert sincere == {e: 8 * n for e, n in DEV8_EMOTIONS.items()}
 
 
 def test_written_turns_loader_repeats_and_labels() -> None:
@@ -179,7 +192,8 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
     round6 = SCRIPTS / "data" / "emotion_written_round6.jsonl"
     n1, n6 = len(_rows(WRITTEN)), len(_rows(round6))
     args = argparse.Namespace(written=[str(WRITTEN), str(round6)], written_repeat=2,
-                              written_emotion=True, written_emotion_files=None)
+                              written_emotion=True, written_emotion_files=None,
+                              written_sarcasm_files=None)
     emo, sarc = written_data(args)
     assert len(emo) == len(sarc) == 2 * (n1 + n6)
     args.written_emotion_files = [str(WRITTEN)]
@@ -191,10 +205,18 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
     assert rel != str(WRITTEN)
     args.written_emotion_files = [rel]
     assert written_data(args) == (emo, sarc)
+    # --written-sarcasm-files: a round for the emotion head alone
+    args.written_emotion_files, args.written_sarcasm_files = None, [str(WRITTEN)]
+    emo, sarc_only = written_data(args)
+    assert (len(emo), len(sarc_only)) == (2 * (n1 + n6), 2 * n1)
+    args.written_emotion_files, args.written_sarcasm_files = [rel], None
     args.written_emotion = False
     assert written_data(args) == ([], sarc)
     args.written_emotion, args.written_emotion_files = True, [str(round6), "other.jsonl"]
     with pytest.raises(ValueError, match=r"\['other.jsonl'\] are not among --written"):
+        written_data(args)
+    args.written_emotion_files, args.written_sarcasm_files = None, ["other.jsonl"]
+    with pytest.raises(ValueError, match=r"--written-sarcasm-files \['other.jsonl'\]"):
         written_data(args)
 
 
