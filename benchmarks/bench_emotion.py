@@ -103,10 +103,15 @@ DEV7 = ROOT / "benchmarks" / "data" / "emotion_dev7.jsonl"
 #: thanks, 5 sarcastic mid-chat turns; brief emotion_dev8_brief.md). Held out for
 #: ``--part compare``.
 DEV8 = ROOT / "benchmarks" / "data" / "emotion_dev8.jsonl"
+#: A ninth (240 dialogues, written 2026-11-29 with the written round 8: per 60, 15 confused
+#: and 30 other sincere mid-chat turns, 5 sincere and 5 sarcastic closing thanks, 5
+#: sarcastic mid-chat turns; brief emotion_dev9_brief.md). Held out for ``--part compare``.
+DEV9 = ROOT / "benchmarks" / "data" / "emotion_dev9.jsonl"
 #: The development sets by name (each target turn labelled with its emotion; the challenge
 #: set, the test, is not one of them).
 DEV_SETS = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
-            "dev set 5": DEV5, "dev set 6": DEV6, "dev set 7": DEV7, "dev set 8": DEV8}
+            "dev set 5": DEV5, "dev set 6": DEV6, "dev set 7": DEV7, "dev set 8": DEV8,
+            "dev set 9": DEV9}
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -1013,7 +1018,7 @@ def main() -> None:
                          "default: the shipped one")
     ap.add_argument("--compare-sets", nargs="+", default=["dev set 2", "dev set 3", "dev set 4"],
                     choices=["challenge", "dev set", "dev set 2", "dev set 3", "dev set 4",
-                             "dev set 5", "dev set 6", "dev set 7", "dev set 8"],
+                             "dev set 5", "dev set 6", "dev set 7", "dev set 8", "dev set 9"],
                     help="compare: the sets to compare on (the challenge set is the test: "
                          "compare on it after a choice, not to make one)")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")

@@ -68,7 +68,7 @@ def _opening(row: dict[str, Any]) -> str:
 
 WRITTEN_ROUNDS = {"emotion_written.jsonl": 1200, "emotion_written_round4.jsonl": 400,
                   "emotion_written_round5.jsonl": 400, "emotion_written_round6.jsonl": 200,
-                  "emotion_written_round7.jsonl": 400}
+                  "emotion_written_round7.jsonl": 400, "emotion_written_round8.jsonl": 200}
 
 
 @pytest.mark.parametrize("name, n", sorted(WRITTEN_ROUNDS.items()))
@@ -112,15 +112,22 @@ HELD_OUT = {
                            "sarcastic_thanks": 56, "sarcastic_midturn": 80},
     "emotion_dev8.jsonl": {"sincere_emotion": 200, "sincere_thanks": 40, "sarcastic_thanks": 40,
                            "sarcastic_midturn": 40},
+    "emotion_dev9.jsonl": {"sincere_confused": 60, "sincere_emotion": 120, "sincere_thanks": 20,
+                           "sarcastic_thanks": 20, "sarcastic_midturn": 20},
 }
 #: the languages of each held-out set (the others: en 150, zh 150, zh-tw 50, mix 50)
-HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40}}
+HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40},
+                  "emotion_dev9.jsonl": {"en": 60, "zh": 60, "zh-tw": 60, "mix": 60}}
 
 
 #: dev set 7's sincere mid-chat emotions other than confused, per 50 chats
 DEV7_EMOTIONS = {"anxious": 2, "impatient": 2, "disappointed": 2, "dissatisfied": 2, "angry": 1,
                  "sad": 1, "hopeful": 1, "apologetic": 1, "happy": 1, "satisfied": 1,
                  "neutral": 1}
+#: dev set 9's sincere mid-chat emotions other than confused, per 60 chats
+DEV9_EMOTIONS = {e: 3 for e in ("anxious", "sad", "hopeful", "disappointed", "dissatisfied",
+                                "impatient")} | {e: 2 for e in ("angry", "apologetic", "satisfied",
+                                                                "happy", "grateful", "neutral")}
 #: dev set 8's sincere mid-chat emotions, per 40 chats
 DEV8_EMOTIONS = {e: 2 for e in ("anxious", "sad", "hopeful", "disappointed", "satisfied", "happy",
                                 "impatient", "dissatisfied", "angry", "apologetic", "confused",
@@ -129,7 +136,7 @@ DEV8_EMOTIONS = {e: 2 for e in ("anxious", "sad", "hopeful", "disappointed", "sa
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_dev_sets_are_well_formed(name: str) -> None:
-    """Dev sets 5 to 8 (benchmarks/data/, held out): the categories and languages of their
+    """Dev sets 5 to 9 (benchmarks/data/, held out): the categories and languages of their
     briefs; an end-of-chat thanks has no customer turn after it, every other target has
     one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
@@ -151,9 +158,12 @@ def test_held_out_dev_sets_are_well_formed(name: str) -> None:
         sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
         assert sincere == {e: 8 * n for e, n in DEV7_EMOTIONS.items()}
         assert {r["emotion"] for r in rows if r["category"] == "sincere_confused"} == {"confused"}
-    if name == "emotion_dev8.jsonl":
+    if name in ("emotion_dev8.jsonl", "emotion_dev9.jsonl"):
+        per = {"emotion_dev8.jsonl": (8, DEV8_EMOTIONS), "emotion_dev9.jsonl": (4, DEV9_EMOTIONS)}
+        k, emotions = per[name]
         sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
-        assert sincere == {e: 8 * n for e, n in DEV8_EMOTIONS.items()}
+        assert sincere == {e: k * n for e, n in emotions.items()}
+        assert {r["emotion"] for r in rows if r["category"] == "sincere_confused"} <= {"confused"}
 
 
 def test_written_turns_loader_repeats_and_labels() -> None:
