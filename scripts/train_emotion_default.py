@@ -201,10 +201,11 @@ def written_data(args: Any) -> tuple[list[Any], list[Any]]:
     def kept(only: Sequence[str] | None) -> set[str]:
         return {_same_file(f) for f in (files if only is None else only)}
 
-    sarc = [ex for f in files if _same_file(f) in kept(only_sarc) for ex in per_file[f][1]]
+    keep_sarc, keep_emo = kept(only_sarc), kept(only_emo)
+    sarc = [ex for f in files if _same_file(f) in keep_sarc for ex in per_file[f][1]]
     if not getattr(args, "written_emotion", False):
         return [], sarc
-    return [ex for f in files if _same_file(f) in kept(only_emo) for ex in per_file[f][0]], sarc
+    return [ex for f in files if _same_file(f) in keep_emo for ex in per_file[f][0]], sarc
 
 
 def _same_file(path: str | Path) -> str:
@@ -359,15 +360,15 @@ def main() -> None:
     if args.cross_cooperative and not args.cross_written:
         ap.error("--cross-cooperative adds to the cross-encoder's own data: it needs "
                  "--cross-written")
+    if args.written_emotion_files and not args.written_emotion:
+        ap.error("--written-emotion-files chooses the written files of the emotion data: it "
+                 "cannot go with --no-written-emotion")
     if args.written_emotion_files == ["all"]:
         args.written_emotion_files = list(args.written)
     elif args.written_emotion_files is None and args.written_emotion:
         shipped = [str(f) for f in WRITTEN_EMOTION_SHIPPED]
         if not _not_among(shipped, args.written):
             args.written_emotion_files = shipped
-    elif args.written_emotion_files and not args.written_emotion:
-        ap.error("--written-emotion-files chooses the written files of the emotion data: it "
-                 "cannot go with --no-written-emotion")
     if args.written_sarcasm_files and _not_among(args.written_sarcasm_files, args.written):
         ap.error(f"--written-sarcasm-files {_not_among(args.written_sarcasm_files, args.written)}"
                  f" must be among --written {args.written}")

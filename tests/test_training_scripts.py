@@ -253,6 +253,9 @@ def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
     (["--cross-cooperative", "10"], "needs --cross-written"),
     (["--no-written-emotion", "--written-emotion-files", "x.jsonl"], "cannot go with"),
     (["--written", "a.jsonl", "--written-emotion-files", "x.jsonl"], "must be among --written"),
+    (["--no-written-emotion", "--written-emotion-files", "all"], "cannot go with"),
+    (["--written", "a.jsonl", "--written-sarcasm-files", "x.jsonl"],
+     "--written-sarcasm-files ['x.jsonl'] must be among --written"),
 ])
 def test_cross_encoder_data_flags_are_checked_before_training(flags: list[str],
                                                               message: str) -> None:
