@@ -57,3 +57,14 @@ def test_paired_comparison_says_what_is_wrong(a: list[bool], b: list[bool], n_bo
                                               match: str) -> None:
     with pytest.raises(ValidationError, match=match):
         paired_comparison(a, b, n_boot=n_boot)
+
+
+def test_paired_comparison_blocks_give_the_same_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large sets draw their resamples in blocks of rows: the same numbers as one draw."""
+    import csdialog.evaluation as ev
+
+    rng = np.random.default_rng(1)
+    a, b = rng.random(301) < 0.6, rng.random(301) < 0.7
+    whole = paired_comparison(a, b, n_boot=500, seed=3)
+    monkeypatch.setattr(ev, "_BOOT_BLOCK", 301 * 7)  # 7 resamples per block, 72 blocks
+    assert paired_comparison(a, b, n_boot=500, seed=3) == whole

@@ -156,6 +156,9 @@ def multilabel_scores(true: Sequence[Sequence[str]], pred: Sequence[Sequence[str
             "exact_match": round(exact / max(1, len(true)), 6)}
 
 
+_BOOT_BLOCK = 1 << 22  # bootstrap indices drawn at a time by paired_comparison
+
+
 @dataclass(frozen=True)
 class PairedComparison:
     """Two models' decisions on the same items (see :func:`paired_comparison`).
@@ -199,7 +202,11 @@ def paired_comparison(correct_a: Sequence[bool] | np.ndarray, correct_b: Sequenc
         binomtest(b_only, a_only + b_only, 0.5, alternative="two-sided").pvalue)
     d = b.astype(np.int8) - a.astype(np.int8)
     rng = np.random.default_rng(seed)
-    boots = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
+    # resamples drawn in blocks of rows (same numbers as one draw): memory stays bounded
+    # for large evaluation sets instead of n_boot x n indices at once
+    rows = max(1, _BOOT_BLOCK // len(d))
+    boots = np.concatenate([d[rng.integers(0, len(d), size=(min(rows, n_boot - i), len(d)))]
+                            .mean(axis=1) for i in range(0, n_boot, rows)])
     lo, hi = np.percentile(boots, [2.5, 97.5])
     return PairedComparison(n=len(a), accuracy_a=round(float(a.mean()), 6),
                             accuracy_b=round(float(b.mean()), 6), diff=round(float(d.mean()), 6),
