@@ -107,11 +107,16 @@ DEV8 = ROOT / "benchmarks" / "data" / "emotion_dev8.jsonl"
 #: and 30 other sincere mid-chat turns, 5 sincere and 5 sarcastic closing thanks, 5
 #: sarcastic mid-chat turns; brief emotion_dev9_brief.md). Held out for ``--part compare``.
 DEV9 = ROOT / "benchmarks" / "data" / "emotion_dev9.jsonl"
+#: A tenth (400 dialogues, written 2026-11-29 (stop 40) for the emotion label: per 50, 10
+#: confused and 30 other sincere mid-chat turns, 4 sincere and 3 sarcastic closing thanks,
+#: 3 sarcastic mid-chat turns; brief emotion_dev10_brief.md). Held out for ``--part
+#: compare``.
+DEV10 = ROOT / "benchmarks" / "data" / "emotion_dev10.jsonl"
 #: The development sets by name (each target turn labelled with its emotion; the challenge
 #: set, the test, is not one of them).
 DEV_SETS = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
             "dev set 5": DEV5, "dev set 6": DEV6, "dev set 7": DEV7, "dev set 8": DEV8,
-            "dev set 9": DEV9}
+            "dev set 9": DEV9, "dev set 10": DEV10}
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -362,7 +367,11 @@ def part_compare(root: str | None, args: Any) -> list[Row]:
     (right = not flagged), the sarcastic turns (right = flagged), the end-of-chat thanks
     (right = the flag matches) and the emotion label (every labelled turn, and the
     ``confused`` ones), the counts each model alone gets right, the exact McNemar p-value
-    and the paired bootstrap 95% interval of the difference (B - A)."""
+    and the paired bootstrap 95% interval of the difference (B - A); and per set, how
+    many sarcasm flags the two share, the largest difference of their sarcasm scores and
+    the macro-F1 of each one's emotion label over the gold classes."""
+    from sklearn.metrics import f1_score
+
     from csdialog.emotion import EmotionClassifier
     from csdialog.evaluation import paired_comparison
 
@@ -387,6 +396,18 @@ def part_compare(root: str | None, args: Any) -> list[Row]:
                   ("end-of-chat thanks: flag right", thanks, fa == y, fb == y),
                   ("emotion label right", np.ones_like(y), ea, eb),
                   ("emotion label right, confused turns", gold == "confused", ea, eb))
+        pra = np.array([pr.sarcasm_score for pr in pa], dtype=float)
+        prb = np.array([pr.sarcasm_score for pr in pb], dtype=float)
+        la, lb = [pr.label for pr in pa], [pr.label for pr in pb]
+        present = sorted(set(gold.tolist()))
+        out.append(Row(name, "B vs A, sarcasm flags and emotion macro-F1", "e5-small", {
+            "n": len(rows), "flags_identical": int((fa == fb).sum()),
+            "score_max_abs_diff": float(np.nanmax(np.abs(pra - prb))) if len(rows) else 0.0,
+            "macro_f1_a": round(float(f1_score(gold, la, labels=present, average="macro",
+                                               zero_division=0)), 4),
+            "macro_f1_b": round(float(f1_score(gold, lb, labels=present, average="macro",
+                                               zero_division=0)), 4)},
+            notes=f"A {args.against}, B {MODEL}; macro-F1 over the {len(present)} gold classes"))
         for what, mask, right_a, right_b in checks:
             if not mask.any():
                 continue

@@ -219,6 +219,11 @@ def _not_among(names: Sequence[str | Path], files: Sequence[str | Path]) -> list
     return [str(n) for n in names if _same_file(n) not in known]
 
 
+def _same_files(a: Sequence[str | Path], b: Sequence[str | Path]) -> bool:
+    """Whether two lists name the same set of files (compared as files)."""
+    return {_same_file(f) for f in a} == {_same_file(f) for f in b}
+
+
 def _emotion_note(args: Any) -> str:
     """The model card's words on which written files are in the emotion data."""
     if not args.written_emotion:
@@ -336,6 +341,15 @@ def main() -> None:
                     help="only these hand-written files (some of --written) go into the "
                          "sarcasm data (default: all of --written), e.g. a round written for "
                          "the emotion head alone")
+    ap.add_argument("--sarcasm-emotion-files", nargs="+", default=None, metavar="JSONL",
+                    help="the hand-written files in the emotion data of the emotion head the "
+                         "sarcasm features read, or 'all' (default: the same as the label "
+                         "head's, one head). When they differ, a first model is trained with "
+                         "them and its sarcasm side is kept (fit(..., sarcasm_from=...)): the "
+                         "label head can learn more without moving a sarcasm flag")
+    ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
+                    help="keep the whole sarcasm side of this saved model (a folder, or "
+                         "'default') and train only the emotion label head")
     ap.add_argument("--sarcasm-lora", type=int, default=0,
                     help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
                          "context together (0: the sarcasm head alone)")
@@ -375,11 +389,37 @@ def main() -> None:
     if args.written_emotion_files and _not_among(args.written_emotion_files, args.written):
         ap.error(f"--written-emotion-files {_not_among(args.written_emotion_files, args.written)}"
                  f" must be among --written {args.written}")
+    if args.sarcasm_emotion_files is not None:
+        if args.sarcasm_from:
+            ap.error("--sarcasm-emotion-files trains the sarcasm side, --sarcasm-from keeps an "
+                     "existing one: pass one of them")
+        if not args.written_emotion:
+            ap.error("--sarcasm-emotion-files chooses written files of the emotion data: it "
+                     "cannot go with --no-written-emotion")
+        if args.sarcasm_emotion_files == ["all"]:
+            args.sarcasm_emotion_files = list(args.written)
+        if _not_among(args.sarcasm_emotion_files, args.written):
+            ap.error(f"--sarcasm-emotion-files "
+                     f"{_not_among(args.sarcasm_emotion_files, args.written)} must be among "
+                     f"--written {args.written}")
+        if _same_files(args.sarcasm_emotion_files,
+                       args.written_emotion_files or args.written):
+            args.sarcasm_emotion_files = None  # the same head: nothing to pin
+    if args.sarcasm_from and (args.sarcasm_lora or args.cross_written):
+        ap.error("--sarcasm-from keeps an existing sarcasm side: it cannot train a "
+                 "cross-encoder (--sarcasm-lora, --cross-written)")
     if args.no_synthetic:
         args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = args.cooperative = 0
         args.written_repeat = 0
     t0 = time.perf_counter()
     emo, sarc = training_data(args.data_root, args)
+    base_emo = None
+    if args.sarcasm_emotion_files is not None:  # the sarcasm side reads another emotion head
+        label_written = written_data(args)[0]
+        reader_written = written_data(argparse.Namespace(
+            **{**vars(args), "written_emotion_files": args.sarcasm_emotion_files}))[0]
+        base_emo = emo[:len(emo) - len(label_written)] + reader_written
+        print(f"emotion examples read by the sarcasm side: {len(base_emo)}", flush=True)
     print(f"emotion examples: {len(emo)} {dict(sorted(Counter(e.label for e in emo).items()))}")
     print(f"sarcasm examples: {len(sarc)} {dict(Counter(e.label for e in sarc))}", flush=True)
     enc = cached_encoder(args.encoder, show_progress=True)  # e5's batch size stays 32
@@ -398,7 +438,15 @@ def main() -> None:
         cross += cooperative_turns(args.cross_cooperative)
         print(f"cross-encoder examples: {len(cross)} "
               f"{dict(Counter(e.label for e in cross))}", flush=True)
-    clf.fit(emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
+    if args.sarcasm_from:
+        clf.fit(emo, sarcasm_from=args.sarcasm_from)
+    elif base_emo is not None:
+        base = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
+                                 sarcasm_finetune=finetune)
+        base.fit(base_emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
+        clf.fit(emo, sarcasm_from=base)
+    else:
+        clf.fit(emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
     if clf.sarcasm_cross_ is not None:
         print(f"sarcasm cross-encoder: {clf.sarcasm_cross_.log.epochs}", flush=True)
     enc.save()
@@ -420,6 +468,15 @@ def main() -> None:
         "emotion_counts": dict(sorted(Counter(e.label for e in emo).items())),
         "sarcasm_counts": dict(Counter(e.label for e in sarc)),
     }
+    if args.sarcasm_from:
+        card["sarcasm_side"] = f"kept unchanged from {args.sarcasm_from}"
+        card.pop("sarcasm_counts")
+    elif base_emo is not None:
+        card["sarcasm_side"] = (
+            "trained as above, reading its own emotion head, whose written emotion data is "
+            + ", ".join(Path(f).name for f in args.sarcasm_emotion_files)
+            + " (the label head's: " + ", ".join(
+                Path(f).name for f in args.written_emotion_files or args.written) + ")")
     if clf.sarcasm_cross_ is not None:
         card["sarcasm_cross_encoder"] = {
             "data": ("the target turns of " + ", ".join(Path(f).name for f in args.cross_written)

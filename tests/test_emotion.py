@@ -430,3 +430,93 @@ def test_sarcasm_threshold_is_the_middle_of_the_f1_plateau() -> None:
     assert _plateau_threshold(p, y) == pytest.approx(0.30)
     # always on the grid's range, also with a single positive
     assert 0.1 <= _plateau_threshold(np.array([0.2, 0.9]), np.array([0, 1])) <= 0.9
+
+
+# ---------------------------------------------------------------- sarcasm side kept
+
+CONFUSED = [("I don't understand this bill", "confused"), ("wait, what does that mean?",
+            "confused"), ("我没看懂这个扣费", "困惑"), ("这是什么意思？", "confused")]
+
+
+def _probe() -> list[tuple[Dialogue, int]]:
+    out = []
+    for i, (reply, last) in enumerate([("not our problem", "thanks a lot"),
+                                       ("parcel arrives today", "thanks a lot"),
+                                       ("no refund", "谢谢你"), ("fixed it", "great, thanks"),
+                                       ("please wait longer", "I don't understand this bill"),
+                                       ("replacement sent", "this is outrageous")]):
+        d = Dialogue(f"p{i}", [Turn("customer", "my parcel is late"), Turn("agent", reply),
+                               Turn("customer", last)])
+        out.append((d, 2))
+    return out
+
+
+def _pinned(source: EmotionClassifier | str | Path, **kw: object) -> EmotionClassifier:
+    data = EMO + CONFUSED
+    return EmotionClassifier(ENC, window=2, **kw).fit(  # type: ignore[arg-type]
+        [t for t, _ in data], [y for _, y in data], sarcasm_from=source)
+
+
+def test_sarcasm_from_keeps_flags_and_scores_while_the_labels_change() -> None:
+    source = _fit(window=2)
+    clf = _pinned(source)
+    probe = _probe()
+    assert "confused" in clf.classes_ and "confused" not in source.classes_
+    np.testing.assert_array_equal(clf.sarcasm_proba(probe), source.sarcasm_proba(probe))
+    new, old = clf.classify(probe), source.classify(probe)
+    assert [p.sarcastic for p in new] == [p.sarcastic for p in old]
+    assert any(p.sarcastic for p in new) and not all(p.sarcastic for p in new)
+    assert [p.sarcasm_score for p in new] == [p.sarcasm_score for p in old]
+    # labels and the surface reading come from the new label head
+    assert new[4].label == "confused" and new[4].surface == "confused"
+    assert clf.sarcasm_emotion_ is not None and source.sarcasm_emotion_ is None
+    # the source is untouched and still reads its own head
+    assert source._sarcasm_reader() is source.emotion_
+
+
+def test_sarcasm_from_a_pinned_model_and_from_a_folder(tmp_path: Path) -> None:
+    source = _fit(window=2)
+    first = _pinned(source)
+    second = _pinned(first)  # a chain keeps the original reader
+    probe = _probe()
+    np.testing.assert_array_equal(second.sarcasm_proba(probe), source.sarcasm_proba(probe))
+    source.save_pretrained(tmp_path / "src")
+    from_folder = _pinned(tmp_path / "src")
+    np.testing.assert_allclose(from_folder.sarcasm_proba(probe), source.sarcasm_proba(probe),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_pinned_model_round_trips_and_is_marked_for_older_readers(tmp_path: Path) -> None:
+    source = _fit(window=2)
+    clf = _pinned(source)
+    probe = _probe()
+    clf.save_pretrained(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert config["format_version"] == 2 and config["sarcasm_emotion"] == "sarcasm_emotion"
+    assert (tmp_path / "m" / "sarcasm_emotion" / "config.json").exists()
+    back = EmotionClassifier.from_pretrained(tmp_path / "m", encoder=ENC)
+    assert [p.to_dict() for p in back.classify(probe)] == [p.to_dict()
+                                                           for p in clf.classify(probe)]
+    source.save_pretrained(tmp_path / "plain")  # without a pinned reader: version 1 as before
+    plain = json.loads((tmp_path / "plain" / "config.json").read_text(encoding="utf-8"))
+    assert plain["format_version"] == 1 and plain["sarcasm_emotion"] is None
+    assert not (tmp_path / "plain" / "sarcasm_emotion").exists()
+
+
+def test_sarcasm_from_errors_say_what_to_do() -> None:
+    source = _fit(window=2)
+    items, ys = _sarcasm_data()
+    with pytest.raises(ValidationError, match="pass one of them"):
+        EmotionClassifier(ENC, window=2).fit([t for t, _ in EMO], [y for _, y in EMO],
+                                             sarcasm_X=items, sarcasm_y=ys,
+                                             sarcasm_from=source)
+    bare = EmotionClassifier(ENC, window=2).fit([t for t, _ in EMO], [y for _, y in EMO])
+    with pytest.raises(ValidationError, match="no sarcasm head"):
+        _pinned(bare)
+    with pytest.raises(ValidationError, match=r"'window': 2.*'window': 3"):
+        EmotionClassifier(ENC, window=3).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=source)
+    with pytest.raises(ValidationError, match="sarcasm_praise_gate"):
+        _pinned(source, sarcasm_praise_gate=False)
+    with pytest.raises(NotFittedError):
+        _pinned(EmotionClassifier(ENC, window=2))

@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -79,6 +80,9 @@ __all__ = [
 
 _FORMAT = "csdialog.EmotionClassifier"
 _FORMAT_VERSION = 1
+#: Written instead of 1 when the sarcasm side reads its own emotion head (``fit(...,
+#: sarcasm_from=...)``): csdialog versions before it would read the label head instead.
+_FORMAT_VERSION_PINNED = 2
 #: Folder of the shipped default model, inside the package.
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "emotion-e5-small"
 
@@ -454,6 +458,8 @@ class EmotionClassifier(ParamsMixin):
     Attributes (after ``fit``):
         emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
         sarcasm_head_: the sarcasm :class:`~csdialog.training.LinearHead` or ``None``.
+        sarcasm_emotion_: the emotion head the sarcasm features read when it is not
+            ``emotion_`` (kept from ``fit(..., sarcasm_from=...)``), else ``None``.
         sarcasm_cross_: the sarcasm cross-encoder or ``None``.
         sarcasm_threshold_: the decision threshold.
         sarcasm_min_surface_: positive surface mass a turn needs to be flagged sarcastic.
@@ -513,6 +519,7 @@ class EmotionClassifier(ParamsMixin):
         text_column: str = "text",
         label_column: str = "label",
         context_column: str | None = None,
+        sarcasm_from: EmotionClassifier | str | os.PathLike[str] | None = None,
     ) -> EmotionClassifier:
         """Train the emotion head on ``X`` and, if given, the sarcasm head on ``sarcasm_X``.
 
@@ -529,10 +536,20 @@ class EmotionClassifier(ParamsMixin):
                 same ``window`` turns before) are left out of it.
             validation, validation_y: held-out emotion data for calibration.
             text_column, label_column, context_column: column mapping for tables.
+            sarcasm_from: a fitted classifier with a sarcasm head, or a model folder
+                (``"default"`` for the shipped model; read with this classifier's encoder
+                when that is an object): keep its whole sarcasm side (the
+                sarcasm head, threshold and cross-encoder, and the emotion head its
+                features read) and train only the emotion labels on ``X``. Its sarcasm
+                flags and scores are then unchanged, whatever ``X`` teaches the label
+                head. Needs the same ``window`` and gate settings as this classifier;
+                excludes ``sarcasm_X``.
 
         Returns:
             self
         """
+        source = None if sarcasm_from is None else self._sarcasm_source(sarcasm_from,
+                                                                         sarcasm_X)
         if self.sarcasm_threshold != "auto" and not (
                 isinstance(self.sarcasm_threshold, int | float)
                 and 0 <= self.sarcasm_threshold <= 1):
@@ -554,11 +571,14 @@ class EmotionClassifier(ParamsMixin):
         self.classes_ = self.emotion_.classes_
         self.sarcasm_head_: LinearHead | None = None
         self.sarcasm_cross_: _SarcasmCrossEncoder | None = None
+        self.sarcasm_emotion_: IntentClassifier | None = None
         self.sarcasm_threshold_ = 0.5 if self.sarcasm_threshold == "auto" else float(
             self.sarcasm_threshold)
         self.resolution_ = self._embed_prototypes()
         self.sarcasm_min_surface_ = _MIN_SURFACE
-        if sarcasm_X is not None:
+        if source is not None:
+            self._keep_sarcasm(source)
+        elif sarcasm_X is not None:
             s_y = None if sarcasm_y is None else [
                 "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
             s_items, s_raw = as_training_data(sarcasm_X, s_y, **cols)
@@ -580,6 +600,50 @@ class EmotionClassifier(ParamsMixin):
                                   "threshold are trained on sarcasm_X")
         return self
 
+    def _sarcasm_source(self, source: EmotionClassifier | str | os.PathLike[str],
+                        sarcasm_X: object) -> EmotionClassifier:
+        """The classifier whose sarcasm side ``fit(..., sarcasm_from=source)`` keeps,
+        checked against this one's settings."""
+        if sarcasm_X is not None:
+            raise ValidationError(
+                "sarcasm_from keeps the sarcasm side of another model, sarcasm_X trains a new "
+                "one: pass one of them")
+        if not isinstance(source, EmotionClassifier):  # a folder: with our encoder object
+            source = EmotionClassifier.from_pretrained(
+                source, encoder=None if isinstance(self.encoder, str) else self.encoder)
+        source._check_fitted()
+        if source.sarcasm_head_ is None:
+            raise ValidationError(
+                f"sarcasm_from has no sarcasm head to keep ({source!r} was fitted without "
+                f"sarcasm_X); pass a model with one, e.g. sarcasm_from='default'")
+        names = ("window", "sarcasm_thanks_gate", "sarcasm_praise_gate", "sarcasm_cross_gate")
+        theirs = {n: getattr(source, n) for n in names}
+        ours = {n: getattr(self, n) for n in names}
+        if theirs != ours:
+            raise ValidationError(
+                f"sarcasm_from was trained with {theirs}, this classifier has {ours}: its "
+                f"sarcasm flags depend on these settings; construct the classifier with the "
+                f"same values")
+        return source
+
+    def _keep_sarcasm(self, source: EmotionClassifier) -> None:
+        """Take over the sarcasm side of ``source`` (fitted, checked)."""
+        reader = copy.copy(source._sarcasm_reader())
+        if (reader._encoder_spec() == self.emotion_._encoder_spec()
+                and reader.encoder_.dim == self.emotion_.encoder_.dim):
+            reader.encoder_ = self.emotion_.encoder_  # one encoder, one embedding cache
+        self.sarcasm_emotion_ = reader
+        self.sarcasm_head_ = source.sarcasm_head_
+        self.sarcasm_cross_ = source.sarcasm_cross_
+        self.sarcasm_threshold_ = source.sarcasm_threshold_
+        self.sarcasm_min_surface_ = source.sarcasm_min_surface_
+        self.resolution_ = source.resolution_
+
+    def _sarcasm_reader(self) -> IntentClassifier:
+        """The emotion head the sarcasm features (and the warm-surface gate) read."""
+        reader = getattr(self, "sarcasm_emotion_", None)
+        return self.emotion_ if reader is None else reader
+
     def _embed_prototypes(self) -> tuple[np.ndarray, np.ndarray]:
         enc = self.emotion_.encoder_
         return (np.asarray(enc.encode(list(RESOLVED_PROTOTYPES)), dtype=np.float32),
@@ -591,44 +655,69 @@ class EmotionClassifier(ParamsMixin):
             raise ValidationError(f"emotion labels are single strings, got {label!r}")
         return emotion_label(label).key
 
-    def _polarity_masks(self) -> tuple[np.ndarray, np.ndarray]:
-        pol = [_BY_KEY[str(c)].polarity for c in self.classes_]
+    def _polarity_masks(self, classes: Sequence[Any] | np.ndarray | None = None,
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Positive and negative classes among ``classes`` (default: the sarcasm reader's,
+        which are ``classes_`` unless the sarcasm side was kept from another model)."""
+        if classes is None:
+            classes = self._sarcasm_reader().classes_
+        pol = [_BY_KEY[str(c)].polarity for c in classes]
         return (np.array([p == "positive" for p in pol]), np.array([p == "negative" for p in pol]))
 
     @contextmanager
     def _one_pass(self) -> Iterator[None]:
         """Within the block, each distinct text is embedded once: targets, the same targets
         read alone, and context turns share one cache."""
-        original = self.emotion_.encoder_
-        if isinstance(original, CachedEncoder):
-            yield
-            return
-        self.emotion_.encoder_ = CachedEncoder(original)
+        heads = [self.emotion_]
+        reader = self._sarcasm_reader()
+        if reader is not self.emotion_:
+            heads.append(reader)
+        originals = [h.encoder_ for h in heads]
+        cached: dict[int, Encoder] = {}
+        for h, enc in zip(heads, originals, strict=True):
+            if not isinstance(enc, CachedEncoder):  # a shared encoder shares its cache
+                h.encoder_ = cached.setdefault(id(enc), CachedEncoder(enc))
         try:
             yield
         finally:
-            self.emotion_.encoder_ = original
+            for h, enc in zip(heads, originals, strict=True):
+                h.encoder_ = enc
 
     def _sarcasm_features(self, items: Sequence[ContextualText]) -> tuple[np.ndarray, np.ndarray,
                                                                           np.ndarray]:
-        """(sarcasm features, in-context emotion probabilities, surface probabilities)."""
+        """(sarcasm features, in-context emotion probabilities, the sarcasm reader's surface
+        probabilities)."""
         with self._one_pass():
-            return self._sarcasm_features_once(items)
+            return self._sarcasm_features_once(items)[:3]
 
     def _sarcasm_features_once(self, items: Sequence[ContextualText]) -> tuple[
-            np.ndarray, np.ndarray, np.ndarray]:
-        pos, neg = self._polarity_masks()
-        F = self.emotion_._features(items)
-        P_ctx = self.emotion_.head_.proba(F)
+            np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(sarcasm features, in-context emotion probabilities, the sarcasm reader's
+        surface probabilities, the label head's surface probabilities). The label head
+        gives the in-context probabilities; the sarcasm features read the sarcasm
+        reader (the same head unless the sarcasm side was kept from another model)."""
+        label, reader = self.emotion_, self._sarcasm_reader()
+        pos, neg = self._polarity_masks(reader.classes_)
         bare = [ContextualText(it.text, (), it.role) for it in items]
-        P_surf = self.emotion_.head_.proba(self.emotion_._features(bare))
+        F, F_bare = label._features(items), label._features(bare)
+        P_ctx = label.head_.proba(F)
+        P_label_surf = label.head_.proba(F_bare)
+        if reader is label:
+            P_surf = P_label_surf
+        else:
+            same = (reader.encoder_ is label.encoder_ and reader.window == label.window
+                    and reader.decay == label.decay
+                    and reader.context_mode == label.context_mode)
+            if not same:
+                F, F_bare = reader._features(items), reader._features(bare)
+            P_surf = reader.head_.proba(F_bare)
         # surface probabilities of every distinct context turn, read alone
         ctx_texts: dict[tuple[str, Role], int] = {}
         for it in items:
             for t in it.context[-self.window:] if self.window else ():
                 ctx_texts.setdefault((t.text, t.role), len(ctx_texts))
         if ctx_texts:
-            P_turn = self.emotion_.head_.proba(self.emotion_._features(
+            P_turn = reader.head_.proba(reader._features(
                 [ContextualText(t, (), r) for t, r in ctx_texts]))
         inc = np.zeros((len(items), _N_EXTRA), dtype=np.float64)
         last_other = [next((t.text for t in reversed(it.context[-self.window:] if self.window
@@ -636,7 +725,7 @@ class EmotionClassifier(ParamsMixin):
                       for it in items]
         replies = sorted({t for t in last_other if t is not None})
         R_res, R_un = self.resolution_
-        E = self.emotion_.encoder_.encode(replies) if replies else np.zeros((0, R_res.shape[1]))
+        E = reader.encoder_.encode(replies) if replies else np.zeros((0, R_res.shape[1]))
         settled = {t: 10.0 * float((R_res @ e).max() - (R_un @ e).max())
                    for t, e in zip(replies, E, strict=True)}
         for r, it in enumerate(items):
@@ -655,7 +744,7 @@ class EmotionClassifier(ParamsMixin):
                       s_pos * max(c_all, 0.0), float(bool(it.context)),
                       res, s_pos * res, float(reply is not None)]
         feats = np.hstack([F, 4.0 * inc]).astype(np.float32)
-        return feats, P_ctx, P_surf
+        return feats, P_ctx, P_surf, P_label_surf
 
     def _fit_sarcasm(self, items: list[ContextualText], y: np.ndarray,
                      cross_data: tuple[list[ContextualText], np.ndarray] | None = None,
@@ -806,8 +895,9 @@ class EmotionClassifier(ParamsMixin):
         if not items:
             return []
         if self.sarcasm_head_ is not None:
-            S, P_ctx, P_surf = self._sarcasm_features(items)
-            sarc, flags = self._sarcastic(items, S, P_surf)
+            with self._one_pass():
+                S, P_ctx, P_gate, P_surf = self._sarcasm_features_once(items)
+            sarc, flags = self._sarcastic(items, S, P_gate)
         else:
             with self._one_pass():
                 P_ctx = self.emotion_.head_.proba(self.emotion_._features(items))
@@ -843,11 +933,17 @@ class EmotionClassifier(ParamsMixin):
     def save_pretrained(self, folder: str | os.PathLike[str], *,
                         card: Mapping[str, Any] | None = None) -> Path:
         """Write ``config.json`` + ``arrays.safetensors`` (sarcasm head) and the emotion
-        head in ``emotion/``. No pickle."""
+        head in ``emotion/`` (and, when the sarcasm side was kept from another model, the
+        emotion head its features read in ``sarcasm_emotion/``). No pickle."""
         self._check_fitted()
         path = Path(folder)
         self.emotion_.save_pretrained(path / "emotion", card={
             "title": "csdialog emotion head (part of an EmotionClassifier)", **(card or {})})
+        pinned = getattr(self, "sarcasm_emotion_", None)
+        if pinned is not None:
+            pinned.save_pretrained(path / "sarcasm_emotion", card={
+                "title": "csdialog emotion head read by the sarcasm features (part of an "
+                         "EmotionClassifier)"})
         params = self.get_params()
         params["encoder"] = self.emotion_._encoder_spec()
         params["roles"] = list(self.roles) if self.roles is not None else None
@@ -859,7 +955,8 @@ class EmotionClassifier(ParamsMixin):
         cross = self.sarcasm_cross_
         if cross is not None:
             arrays.update(cross.arrays())
-        write_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION, arrays=arrays, config={
+        version = _FORMAT_VERSION if pinned is None else _FORMAT_VERSION_PINNED
+        write_folder(path, fmt=_FORMAT, version=version, arrays=arrays, config={
             "params": params, "classes": [str(c) for c in self.classes_],
             "has_sarcasm": self.sarcasm_head_ is not None,
             "sarcasm_threshold": self.sarcasm_threshold_,
@@ -867,6 +964,7 @@ class EmotionClassifier(ParamsMixin):
             "sarcasm_temperature": (self.sarcasm_head_.temperature
                                     if self.sarcasm_head_ is not None else 1.0),
             "sarcasm_cross": None if cross is None else cross.config(),
+            "sarcasm_emotion": None if pinned is None else "sarcasm_emotion",
             "card": dict(card or {}),
         })
         return path
@@ -876,7 +974,8 @@ class EmotionClassifier(ParamsMixin):
                         encoder: str | Encoder | None = None) -> EmotionClassifier:
         """Load a saved model; ``"default"`` is the model shipped with csdialog."""
         path = DEFAULT_MODEL if str(folder) == "default" else Path(folder)
-        config, arrays = read_folder(path, fmt=_FORMAT, version=_FORMAT_VERSION)
+        config, arrays = read_folder(path, fmt=_FORMAT,
+                                     version=(_FORMAT_VERSION, _FORMAT_VERSION_PINNED))
         try:
             params = dict(config["params"])
             if params.get("sarcasm_finetune") is not None:
@@ -897,6 +996,12 @@ class EmotionClassifier(ParamsMixin):
             self.sarcasm_head_ = (LinearHead.from_arrays(
                 arrays, temperature=float(config["sarcasm_temperature"]), multi_label=False,
                 prefix="sarcasm") if config["has_sarcasm"] else None)
+            self.sarcasm_emotion_ = None
+            if config.get("sarcasm_emotion") is not None:
+                self.sarcasm_emotion_ = IntentClassifier.from_pretrained(
+                    path / str(config["sarcasm_emotion"]), encoder=encoder)
+                if self.sarcasm_emotion_._encoder_spec() == self.emotion_._encoder_spec():
+                    self.sarcasm_emotion_.encoder_ = self.emotion_.encoder_  # one cache
             self.sarcasm_cross_ = None
             if config.get("sarcasm_cross") is not None:
                 self.sarcasm_cross_ = _SarcasmCrossEncoder.load(
@@ -904,7 +1009,7 @@ class EmotionClassifier(ParamsMixin):
         except (KeyError, TypeError) as exc:
             raise ModelFolderError(f"{path}/config.json is incomplete or invalid: {exc!r}") from exc
         if self.sarcasm_head_ is not None:
-            expected = self.emotion_._featurizer().n_features + _N_EXTRA
+            expected = self._sarcasm_reader()._featurizer().n_features + _N_EXTRA
             if self.sarcasm_head_.coef.shape != (2, expected):
                 raise ModelFolderError(
                     f"{path}: the sarcasm head has shape {self.sarcasm_head_.coef.shape}, "
