@@ -1038,8 +1038,7 @@ def main() -> None:
                     help="compare: the model A that --model (B) is compared with, item by item; "
                          "default: the shipped one")
     ap.add_argument("--compare-sets", nargs="+", default=["dev set 2", "dev set 3", "dev set 4"],
-                    choices=["challenge", "dev set", "dev set 2", "dev set 3", "dev set 4",
-                             "dev set 5", "dev set 6", "dev set 7", "dev set 8", "dev set 9"],
+                    choices=["challenge", *DEV_SETS],
                     help="compare: the sets to compare on (the challenge set is the test: "
                          "compare on it after a choice, not to make one)")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
