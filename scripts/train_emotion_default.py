@@ -23,26 +23,38 @@ Training data (all read in place from the shared data root; see docs/model-card-
   as not sarcastic. These feed only the sarcasm side: trained into the emotion head as
   well, the hard cases cost emotion accuracy on the other service categories.
 
-The sarcasm head also reads 1,800 hand-written service dialogues (``--written``): the
-1,200 of ``scripts/data/emotion_written.jsonl``, the 400 mid-chat ones of
-``emotion_written_round5.jsonl`` and the 200 chatty mid-chat ones of
-``emotion_written_round6.jsonl`` (their labelled turns, each ``--written-repeat`` times),
-written for training by writers who read none of the evaluation sets
-(``scripts/data/README.md``). The emotion head reads the first 1,200 of them (the meant
-emotion for sarcastic turns; ``--written-emotion-files``, ``all`` for every file,
-``--no-written-emotion`` for none): rounds 5 and 6 in the emotion data cost the
-``confused`` class (docs/emotion.md, "Dev set 7: the emotion label guarded").
+The hand-written service dialogues (``--written``; ``scripts/data/README.md``), written for
+training by writers who read none of the evaluation sets, are split between the two sides
+(their labelled turns, each ``--written-repeat`` times):
+
+* the **sarcasm** data reads ``emotion_written.jsonl`` (1,200) and rounds 5 and 6 (600
+  mid-chat turns), not rounds 7 and 8 (``--written-sarcasm-files``);
+* the emotion **label** head reads ``emotion_written.jsonl`` and rounds 7 and 8 (600
+  sincere turns weighted to the weak classes and ``confused``), not rounds 5 and 6, which
+  cost the ``confused`` class (``--written-emotion-files``; ``all`` for every file,
+  ``--no-written-emotion`` for none);
+* the emotion head that the **sarcasm features read** (``--sarcasm-emotion-files``) reads
+  ``emotion_written.jsonl`` alone: by default the label files without rounds 7 and 8. When
+  it differs from the label head, the script trains a first model with it (the sarcasm
+  side) and then the label head with that sarcasm side kept unchanged
+  (``EmotionClassifier.fit(..., sarcasm_from=...)``): the label head learns rounds 7 and 8
+  without moving a sarcasm flag (docs/emotion.md, "Dev set 10: the label head learns, the
+  sarcasm side stays"). ``--sarcasm-from DIR`` keeps the sarcasm side of a saved model
+  instead.
 
 The defaults reproduce the shipped model: the sarcasm head alone, on the thanks of 12,000
 synthetic dialogues (70% from the irony banks), 1,000 other last turns, 2,000
 cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
-training dialogues", "Round 6, two held-out dev sets and paired comparisons" and "Dev set
-7: the emotion label guarded"). ``--written-emotion-files all`` gives H56, the recipe
-shipped before (2026-11-29, stop 38); ``--written scripts/data/emotion_written.jsonl`` the
-one before that (until 2026-11-29); ``--written-repeat 0`` the one before that (but for
-the held-out split, now by groups of identical turns); ``--cooperative 0
+training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
+7: the emotion label guarded" and "Dev set 10"). ``--written emotion_written.jsonl
+emotion_written_round5.jsonl emotion_written_round6.jsonl`` (the files under
+``scripts/data/``) gives C, the model shipped at stop 39, whose sarcasm side the shipped
+model keeps (one fit); the same with ``--written-emotion-files all`` gives H56 (stop 38);
+``--written scripts/data/emotion_written.jsonl`` the one before that (until 2026-11-29);
+``--written-repeat 0`` the one before that (but for the held-out split, now by groups of
+identical turns); ``--cooperative 0
 --written-repeat 0`` the one before that;
 ``--sarcasm-synthetic 6000 --irony 0 --sarcasm-others 0 --cooperative 0 --written-repeat 0``
 the one before that. ``--sarcasm-lora 8 --sarcasm-synthetic 6000 --irony 0.3``
@@ -78,12 +90,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 SEED = 0
 WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
+_ROUND = {n: ROOT / "scripts" / "data" / f"emotion_written_round{n}.jsonl" for n in (5, 6, 7, 8)}
 #: the hand-written files the shipped model reads (``--written``'s default), in this order
-WRITTEN_SHIPPED = (WRITTEN, ROOT / "scripts" / "data" / "emotion_written_round5.jsonl",
-                   ROOT / "scripts" / "data" / "emotion_written_round6.jsonl")
-#: the written files of the shipped model's emotion data (``--written-emotion-files``'s
-#: default when ``--written`` reads them): rounds 5 and 6 teach the sarcasm head alone
-WRITTEN_EMOTION_SHIPPED = (WRITTEN,)
+WRITTEN_SHIPPED = (WRITTEN, _ROUND[5], _ROUND[6], _ROUND[7], _ROUND[8])
+#: rounds that teach the sarcasm side alone: kept out of the emotion *label* data by
+#: default (``--written-emotion-files``); in the label head they cost the ``confused`` class
+SARCASM_ONLY = (_ROUND[5], _ROUND[6])
+#: rounds that teach the emotion labels alone: kept out of the sarcasm data
+#: (``--written-sarcasm-files``) and out of the emotion head the sarcasm features read
+#: (``--sarcasm-emotion-files``) by default. The shipped sarcasm side is the model of stop
+#: 39 ("C"), kept unchanged while the label head learned rounds 7 and 8.
+LABEL_ONLY = (_ROUND[7], _ROUND[8])
 
 
 def goemotions_single(root: str | None, split: str, per_class: int | None,
@@ -217,6 +234,12 @@ def _not_among(names: Sequence[str | Path], files: Sequence[str | Path]) -> list
     """The ``names`` that are not one of ``files`` (compared as files, not strings)."""
     known = {_same_file(f) for f in files}
     return [str(n) for n in names if _same_file(n) not in known]
+
+
+def _without(files: Sequence[str], drop: Sequence[Path]) -> list[str] | None:
+    """``files`` but those of ``drop`` (compared as files), or ``None`` when none is left."""
+    gone = {_same_file(f) for f in drop}
+    return [f for f in files if _same_file(f) not in gone] or None
 
 
 def _same_files(a: Sequence[str | Path], b: Sequence[str | Path]) -> bool:
@@ -380,9 +403,12 @@ def main() -> None:
     if args.written_emotion_files == ["all"]:
         args.written_emotion_files = list(args.written)
     elif args.written_emotion_files is None and args.written_emotion:
-        shipped = [str(f) for f in WRITTEN_EMOTION_SHIPPED]
-        if not _not_among(shipped, args.written):
-            args.written_emotion_files = shipped
+        args.written_emotion_files = _without(args.written, SARCASM_ONLY)
+    if args.written_sarcasm_files is None:
+        args.written_sarcasm_files = _without(args.written, LABEL_ONLY)
+    if (args.sarcasm_emotion_files is None and args.written_emotion and not args.sarcasm_from
+            and args.written_emotion_files):
+        args.sarcasm_emotion_files = _without(args.written_emotion_files, LABEL_ONLY)
     if args.written_sarcasm_files and _not_among(args.written_sarcasm_files, args.written):
         ap.error(f"--written-sarcasm-files {_not_among(args.written_sarcasm_files, args.written)}"
                  f" must be among --written {args.written}")

@@ -520,3 +520,7 @@ def test_sarcasm_from_errors_say_what_to_do() -> None:
         _pinned(source, sarcasm_praise_gate=False)
     with pytest.raises(NotFittedError):
         _pinned(EmotionClassifier(ENC, window=2))
+    with pytest.raises(ValidationError, match="add turns of at least one of them"):
+        EmotionClassifier(ENC, window=2).fit(["thanks", "ok", "why", "fine"],
+                                             ["grateful", "neutral", "confused", "neutral"],
+                                             sarcasm_from=source)

@@ -93,6 +93,28 @@ def test_save_load_of_default_is_identical(default, tmp_path: Path, no_network) 
     assert [p.to_dict() for p in again.classify([d])] == [p.to_dict() for p in default.classify([d])]
 
 
+def test_fine_tuning_labels_keeps_the_shipped_sarcasm_side(default, e5_encoder,  # type: ignore[no-untyped-def]
+                                                          no_network) -> None:
+    """Your labels, the shipped flags: the label head learns a few in-house turns, the
+    sarcasm scores and flags of the shipped model do not move."""
+    turns = ["这个账单我看不懂", "what does this fee mean?", "谢谢，解决了", "thanks, all sorted",
+             "太慢了吧", "why is this taking so long", "订单号 123456", "my order is 55120",
+             "你们这服务太差了", "this is not good enough"]
+    labels = ["confused", "confused", "grateful", "grateful", "impatient", "impatient",
+              "neutral", "neutral", "dissatisfied", "dissatisfied"]
+    mine = EmotionClassifier(e5_encoder, window=3, C=1.0).fit(turns, labels,
+                                                              sarcasm_from="default")
+    rows = [json.loads(x) for x in CHALLENGE.read_text(encoding="utf-8").splitlines()
+            if x.strip()][:40]
+    items = _items(rows)
+    np.testing.assert_array_equal(mine.sarcasm_proba(items), default.sarcasm_proba(items))
+    ours, shipped = mine.classify(items), default.classify(items)
+    assert [p.sarcastic for p in ours] == [p.sarcastic for p in shipped]
+    assert set(mine.classes_) == {"confused", "grateful", "impatient", "neutral", "dissatisfied"}
+    assert {p.label for p in ours} <= set(mine.classes_)
+    assert any(p.sarcastic for p in ours)
+
+
 # The shipped model on the int8 graph it was trained on (7-bit weights, the same on every
 # CPU since export format 4), with the hand-written training dialogues: challenge 0.857,
 # dev set 2 0.850 (0.786 and 0.775 for the model before); dev set 3, with the praise-word

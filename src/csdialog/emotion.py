@@ -628,6 +628,11 @@ class EmotionClassifier(ParamsMixin):
 
     def _keep_sarcasm(self, source: EmotionClassifier) -> None:
         """Take over the sarcasm side of ``source`` (fitted, checked)."""
+        if not any(str(c) in _MEANT for c in self.classes_):
+            raise ValidationError(
+                f"sarcasm_from keeps the sarcasm flags, and a flagged turn is labelled with the "
+                f"emotion it means, one of {list(_MEANT)}; the labels learned are "
+                f"{[str(c) for c in self.classes_]}: add turns of at least one of them")
         reader = copy.copy(source._sarcasm_reader())
         if (reader._encoder_spec() == self.emotion_._encoder_spec()
                 and reader.encoder_.dim == self.emotion_.encoder_.dim):
