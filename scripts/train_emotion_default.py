@@ -370,6 +370,10 @@ def main() -> None:
                          "head's, one head). When they differ, a first model is trained with "
                          "them and its sarcasm side is kept (fit(..., sarcasm_from=...)): the "
                          "label head can learn more without moving a sarcasm flag")
+    ap.add_argument("--emotion-class-weight", choices=["none", "balanced"], default="none",
+                    help="class weights of the emotion label head (when the sarcasm side is "
+                         "trained in a first fit or kept with --sarcasm-from, the head its "
+                         "features read keeps none)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
@@ -428,8 +432,8 @@ def main() -> None:
             ap.error(f"--sarcasm-emotion-files "
                      f"{_not_among(args.sarcasm_emotion_files, args.written)} must be among "
                      f"--written {args.written}")
-        if _same_files(args.sarcasm_emotion_files,
-                       args.written_emotion_files or args.written):
+        if (_same_files(args.sarcasm_emotion_files, args.written_emotion_files or args.written)
+                and args.emotion_class_weight == "none"):
             args.sarcasm_emotion_files = None  # the same head: nothing to pin
     if args.sarcasm_from and (args.sarcasm_lora or args.cross_written):
         ap.error("--sarcasm-from keeps an existing sarcasm side: it cannot train a "
@@ -456,8 +460,9 @@ def main() -> None:
         finetune = FineTuneArgs(epochs=args.sarcasm_epochs, batch_size=16,
                                 learning_rate=args.sarcasm_lr, max_length=160,
                                 lora_rank=args.sarcasm_lora, show_progress=True, seed=SEED)
+    weight = None if args.emotion_class_weight == "none" else args.emotion_class_weight
     clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
-                            sarcasm_finetune=finetune)
+                            sarcasm_finetune=finetune, class_weight=weight)
     cross = None
     if args.cross_written:
         cross = [ex for f in args.cross_written for ex in written_turns(f, 1)[1]]

@@ -524,3 +524,20 @@ def test_sarcasm_from_errors_say_what_to_do() -> None:
         EmotionClassifier(ENC, window=2).fit(["thanks", "ok", "why", "fine"],
                                              ["grateful", "neutral", "confused", "neutral"],
                                              sarcasm_from=source)
+
+
+def test_balanced_class_weights_reach_the_label_head_and_round_trip(tmp_path: Path) -> None:
+    data = [*EMO, ("sorry, my mistake", "apologetic")]  # one turn of a rare class
+    texts, labels = [t for t, _ in data], [y for _, y in data]
+    plain = EmotionClassifier(ENC, window=0, calibrate=False).fit(texts, labels)
+    balanced = EmotionClassifier(ENC, window=0, calibrate=False,
+                                 class_weight="balanced").fit(texts, labels)
+    assert balanced.emotion_.class_weight == "balanced" and plain.emotion_.class_weight is None
+    rare = list(balanced.classes_).index("apologetic")
+    assert (balanced.predict_proba(["sorry, my mistake"])[0, rare]
+            > plain.predict_proba(["sorry, my mistake"])[0, rare])
+    back = EmotionClassifier.from_pretrained(balanced.save_pretrained(tmp_path / "b"),
+                                             encoder=ENC)
+    assert back.class_weight == "balanced"
+    with pytest.raises(ValidationError, match="class_weight must be None or 'balanced'"):
+        EmotionClassifier(ENC, class_weight="auto").fit(texts, labels)  # type: ignore[arg-type]

@@ -116,6 +116,8 @@ HELD_OUT = {
                            "sarcastic_thanks": 20, "sarcastic_midturn": 20},
     "emotion_dev10.jsonl": {"sincere_confused": 80, "sincere_emotion": 240, "sincere_thanks": 32,
                             "sarcastic_thanks": 24, "sarcastic_midturn": 24},
+    "emotion_dev11.jsonl": {"sincere_confused": 80, "sincere_emotion": 240, "sincere_thanks": 32,
+                            "sarcastic_thanks": 24, "sarcastic_midturn": 24},
 }
 #: the languages of each held-out set (the others: en 150, zh 150, zh-tw 50, mix 50)
 HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40},
@@ -126,8 +128,8 @@ HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix
 DEV7_EMOTIONS = {"anxious": 2, "impatient": 2, "disappointed": 2, "dissatisfied": 2, "angry": 1,
                  "sad": 1, "hopeful": 1, "apologetic": 1, "happy": 1, "satisfied": 1,
                  "neutral": 1}
-#: dev set 9's sincere mid-chat emotions other than confused, per 60 chats (and dev set 10's,
-#: per 50 chats)
+#: dev set 9's sincere mid-chat emotions other than confused, per 60 chats (and dev sets 10
+#: and 11's, per 50 chats)
 DEV9_EMOTIONS = {e: 3 for e in ("anxious", "sad", "hopeful", "disappointed", "dissatisfied",
                                 "impatient")} | {e: 2 for e in ("angry", "apologetic", "satisfied",
                                                                 "happy", "grateful", "neutral")}
@@ -139,7 +141,7 @@ DEV8_EMOTIONS = {e: 2 for e in ("anxious", "sad", "hopeful", "disappointed", "sa
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_dev_sets_are_well_formed(name: str) -> None:
-    """Dev sets 5 to 10 (benchmarks/data/, held out): the categories and languages of their
+    """Dev sets 5 to 11 (benchmarks/data/, held out): the categories and languages of their
     briefs; an end-of-chat thanks has no customer turn after it, every other target has
     one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
@@ -161,9 +163,10 @@ def test_held_out_dev_sets_are_well_formed(name: str) -> None:
         sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
         assert sincere == {e: 8 * n for e, n in DEV7_EMOTIONS.items()}
         assert {r["emotion"] for r in rows if r["category"] == "sincere_confused"} == {"confused"}
-    if name in ("emotion_dev8.jsonl", "emotion_dev9.jsonl", "emotion_dev10.jsonl"):
+    if name in ("emotion_dev8.jsonl", "emotion_dev9.jsonl", "emotion_dev10.jsonl",
+                "emotion_dev11.jsonl"):
         per = {"emotion_dev8.jsonl": (8, DEV8_EMOTIONS), "emotion_dev9.jsonl": (4, DEV9_EMOTIONS),
-               "emotion_dev10.jsonl": (8, DEV9_EMOTIONS)}
+               "emotion_dev10.jsonl": (8, DEV9_EMOTIONS), "emotion_dev11.jsonl": (8, DEV9_EMOTIONS)}
         k, emotions = per[name]
         sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
         assert sincere == {e: k * n for e, n in emotions.items()}

@@ -454,6 +454,9 @@ class EmotionClassifier(ParamsMixin):
             job", "wonderful", "very helpful"...) count as warm on the surface like words
             of thanks: ironic compliments often read as negative on their own (models
             saved before this setting keep it off).
+        class_weight: ``None`` (every training turn weighs the same) or ``"balanced"``
+            (classes weighted inversely to their frequency) for the emotion label head;
+            the sarcasm head is always balanced.
 
     Attributes (after ``fit``):
         emotion_: the emotion head (an :class:`~csdialog.intent.IntentClassifier`).
@@ -482,6 +485,7 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_cross_gate: bool = False,
         sarcasm_thanks_gate: bool = True,
         sarcasm_praise_gate: bool = True,
+        class_weight: Literal["balanced"] | None = None,
     ) -> None:
         self.encoder = encoder
         self.window = window
@@ -496,11 +500,12 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_cross_gate = sarcasm_cross_gate
         self.sarcasm_thanks_gate = sarcasm_thanks_gate
         self.sarcasm_praise_gate = sarcasm_praise_gate
+        self.class_weight = class_weight
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
         "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune",
-        "sarcasm_cross_gate", "sarcasm_thanks_gate", "sarcasm_praise_gate")
+        "sarcasm_cross_gate", "sarcasm_thanks_gate", "sarcasm_praise_gate", "class_weight")
 
 
     # ------------------------------------------------------------------ fit
@@ -563,9 +568,13 @@ class EmotionClassifier(ParamsMixin):
         if validation is not None:
             v_items, v_labels = as_training_data(validation, validation_y, **cols)
             val = (v_items, [self._key(lab) for lab in v_labels])
+        if self.class_weight not in (None, "balanced"):
+            raise ValidationError(f"class_weight must be None or 'balanced', got "
+                                  f"{self.class_weight!r}")
         self.emotion_ = IntentClassifier(
             self.encoder, window=self.window, decay=self.decay, C=self.C,
-            calibrate=self.calibrate, multi_label=False, random_state=self.random_state)
+            calibrate=self.calibrate, multi_label=False, random_state=self.random_state,
+            class_weight=self.class_weight)
         self.emotion_.fit(items, keys, validation=None if val is None else val[0],
                           validation_y=None if val is None else val[1])
         self.classes_ = self.emotion_.classes_
