@@ -570,7 +570,8 @@ def part_written_per_class(root: str | None, args: Any) -> list[Row]:
     and without context, and a confusion matrix plot (``--plot-written``). The only
     evaluation data of the service classes CPED lacks (hopeful, apologetic, confused,
     impatient); the dev sets chose recipes and models, so this reports, it decides
-    nothing."""
+    nothing. ``--pool-sets`` pools fewer sets (e.g. to keep a fresh one out of a
+    screening run)."""
     from sklearn.metrics import f1_score
 
     from csdialog.emotion import EMOTIONS
@@ -578,9 +579,12 @@ def part_written_per_class(root: str | None, args: Any) -> list[Row]:
     keys = [e.key for e in EMOTIONS]
     enc = _encoder()
     default = _default(enc)
-    rows = [r for path in DEV_SETS.values() for r in load_challenge(path) if r["emotion"] in keys]
+    names = args.pool_sets or list(DEV_SETS)
+    rows = [r for n in names for r in load_challenge(DEV_SETS[n]) if r["emotion"] in keys]
     gold = [r["emotion"] for r in rows]
-    name = f"hand-written dev sets 1-{len(DEV_SETS)} (pooled)"
+    label = (f"1-{len(names)}" if names == list(DEV_SETS)[:len(names)]
+             else ", ".join(n.replace("dev set", "").strip() or "1" for n in names))
+    name = f"hand-written dev sets {label} (pooled)"
     out = []
     for method, window in (("default model (window 3)", 3),
                            ("default model, turn alone (window 0)", 0)):
@@ -597,7 +601,7 @@ def part_written_per_class(root: str | None, args: Any) -> list[Row]:
                 out.append(Row(name, f"{method}, class {k}", "e5-small", m))
             _confusion_plot(gold, pred, Path(args.plot_written),
                             title=f"default emotion model on the hand-written dev sets "
-                                  f"1-{len(DEV_SETS)}")
+                                  f"{label}")
     enc.save()
     return out
 
@@ -1044,6 +1048,8 @@ def main() -> None:
                     choices=["challenge", *DEV_SETS],
                     help="compare: the sets to compare on (the challenge set is the test: "
                          "compare on it after a choice, not to make one)")
+    ap.add_argument("--pool-sets", nargs="+", default=None, choices=list(DEV_SETS),
+                    help="written_per_class: the dev sets pooled (default: all of them)")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
     ap.add_argument("--cross-lr", type=float, default=3e-4, help="mustard_cross: learning rate")
     ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")
