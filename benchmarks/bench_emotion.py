@@ -115,11 +115,16 @@ DEV10 = ROOT / "benchmarks" / "data" / "emotion_dev10.jsonl"
 #: An eleventh (400 dialogues, written 2026-11-29 (stop 40) with dev set 10's brief, new
 #: domains; brief emotion_dev11_brief.md). Held out for ``--part compare``.
 DEV11 = ROOT / "benchmarks" / "data" / "emotion_dev11.jsonl"
+#: A twelfth (320 dialogues, written 2026-11-29 (stop 40) for closing thanks: per 40, 12
+#: sincere and 12 sarcastic closing thanks, 10 sincere and 6 sarcastic mid-chat turns; brief
+#: emotion_dev12_brief.md). Held out for ``--part compare``.
+DEV12 = ROOT / "benchmarks" / "data" / "emotion_dev12.jsonl"
 #: The development sets by name (each target turn labelled with its emotion; the challenge
 #: set, the test, is not one of them).
 DEV_SETS = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
             "dev set 5": DEV5, "dev set 6": DEV6, "dev set 7": DEV7, "dev set 8": DEV8,
-            "dev set 9": DEV9, "dev set 10": DEV10, "dev set 11": DEV11}
+            "dev set 9": DEV9, "dev set 10": DEV10, "dev set 11": DEV11,
+            "dev set 12": DEV12}
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(

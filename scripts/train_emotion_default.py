@@ -374,6 +374,9 @@ def main() -> None:
                     help="class weights of the emotion label head (when the sarcasm side is "
                          "trained in a first fit or kept with --sarcasm-from, the head its "
                          "features read keeps none)")
+    ap.add_argument("--sarcasm-reply-features", action="store_true",
+                    help="the sarcasm head also reads the other side's last turn and its "
+                         "product with the turn's warm surface (not in the shipped model)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
@@ -462,7 +465,8 @@ def main() -> None:
                                 lora_rank=args.sarcasm_lora, show_progress=True, seed=SEED)
     weight = None if args.emotion_class_weight == "none" else args.emotion_class_weight
     clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
-                            sarcasm_finetune=finetune, class_weight=weight)
+                            sarcasm_finetune=finetune, class_weight=weight,
+                            sarcasm_reply_features=args.sarcasm_reply_features)
     cross = None
     if args.cross_written:
         cross = [ex for f in args.cross_written for ex in written_turns(f, 1)[1]]
@@ -473,7 +477,8 @@ def main() -> None:
         clf.fit(emo, sarcasm_from=args.sarcasm_from)
     elif base_emo is not None:
         base = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
-                                 sarcasm_finetune=finetune)
+                                 sarcasm_finetune=finetune,
+                                 sarcasm_reply_features=args.sarcasm_reply_features)
         base.fit(base_emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
         clf.fit(emo, sarcasm_from=base)
     else:

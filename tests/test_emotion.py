@@ -541,3 +541,19 @@ def test_balanced_class_weights_reach_the_label_head_and_round_trip(tmp_path: Pa
     assert back.class_weight == "balanced"
     with pytest.raises(ValidationError, match="class_weight must be None or 'balanced'"):
         EmotionClassifier(ENC, class_weight="auto").fit(texts, labels)  # type: ignore[arg-type]
+
+
+def test_reply_features_widen_the_sarcasm_head_and_round_trip(tmp_path: Path) -> None:
+    plain, wide = _fit(window=2), _fit(window=2, sarcasm_reply_features=True)
+    assert plain.sarcasm_head_ is not None and wide.sarcasm_head_ is not None
+    assert wide.sarcasm_head_.coef.shape[1] == plain.sarcasm_head_.coef.shape[1] + 2 * ENC.dim
+    probe = _probe()
+    back = EmotionClassifier.from_pretrained(wide.save_pretrained(tmp_path / "w"), encoder=ENC)
+    assert back.sarcasm_reply_features
+    assert [p.to_dict() for p in back.classify(probe)] == [p.to_dict()
+                                                           for p in wide.classify(probe)]
+    # a turn with no reply before it reads zeros, not another turn's reply
+    S, _, _ = wide._sarcasm_features([ContextualText("thanks a lot", ())])
+    assert not S[0, -2 * ENC.dim:].any()
+    with pytest.raises(ValidationError, match="sarcasm_reply_features"):
+        _pinned(wide)  # the kept sarcasm side reads features this classifier would not

@@ -454,6 +454,11 @@ class EmotionClassifier(ParamsMixin):
             job", "wonderful", "very helpful"...) count as warm on the surface like words
             of thanks: ironic compliments often read as negative on their own (models
             saved before this setting keep it off).
+        sarcasm_reply_features: the sarcasm head also reads the embedding of the other
+            side's last turn in the window (zeros when there is none) and that embedding
+            times the turn's positive surface mass: a warm turn crossed with the reply it
+            answers (2 x the encoder's dimension more features; off in the shipped model,
+            see docs/emotion.md).
         class_weight: ``None`` (every training turn weighs the same) or ``"balanced"``
             (classes weighted inversely to their frequency) for the emotion label head;
             the sarcasm head is always balanced.
@@ -486,6 +491,7 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_thanks_gate: bool = True,
         sarcasm_praise_gate: bool = True,
         class_weight: Literal["balanced"] | None = None,
+        sarcasm_reply_features: bool = False,
     ) -> None:
         self.encoder = encoder
         self.window = window
@@ -501,11 +507,13 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_thanks_gate = sarcasm_thanks_gate
         self.sarcasm_praise_gate = sarcasm_praise_gate
         self.class_weight = class_weight
+        self.sarcasm_reply_features = sarcasm_reply_features
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
         "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune",
-        "sarcasm_cross_gate", "sarcasm_thanks_gate", "sarcasm_praise_gate", "class_weight")
+        "sarcasm_cross_gate", "sarcasm_thanks_gate", "sarcasm_praise_gate", "class_weight",
+        "sarcasm_reply_features")
 
 
     # ------------------------------------------------------------------ fit
@@ -625,7 +633,8 @@ class EmotionClassifier(ParamsMixin):
             raise ValidationError(
                 f"sarcasm_from has no sarcasm head to keep ({source!r} was fitted without "
                 f"sarcasm_X); pass a model with one, e.g. sarcasm_from='default'")
-        names = ("window", "sarcasm_thanks_gate", "sarcasm_praise_gate", "sarcasm_cross_gate")
+        names = ("window", "sarcasm_thanks_gate", "sarcasm_praise_gate", "sarcasm_cross_gate",
+                 "sarcasm_reply_features")
         theirs = {n: getattr(source, n) for n in names}
         ours = {n: getattr(self, n) for n in names}
         if theirs != ours:
@@ -757,7 +766,17 @@ class EmotionClassifier(ParamsMixin):
             inc[r] = [s_pos, s_neg, c_own, c_other, s_pos * c_own, s_pos * c_other,
                       s_pos * max(c_all, 0.0), float(bool(it.context)),
                       res, s_pos * res, float(reply is not None)]
-        feats = np.hstack([F, 4.0 * inc]).astype(np.float32)
+        parts = [F, 4.0 * inc]
+        if self.sarcasm_reply_features:  # the reply each turn answers, and warm x reply
+            dim = R_res.shape[1]
+            rows = {t: i for i, t in enumerate(replies)}
+            R = np.zeros((len(items), dim), dtype=np.float64)
+            for r, reply in enumerate(last_other):
+                if reply is not None:
+                    R[r] = E[rows[reply]]
+            warm = P_surf[:, pos].sum(axis=1, keepdims=True)
+            parts += [R, warm * R]
+        feats = np.hstack(parts).astype(np.float32)
         return feats, P_ctx, P_surf, P_label_surf
 
     def _fit_sarcasm(self, items: list[ContextualText], y: np.ndarray,
@@ -996,6 +1015,7 @@ class EmotionClassifier(ParamsMixin):
                 params["sarcasm_finetune"] = FineTuneArgs(**params["sarcasm_finetune"])
             params.setdefault("sarcasm_thanks_gate", False)  # saved before it existed
             params.setdefault("sarcasm_praise_gate", False)  # saved before it existed
+            params.setdefault("sarcasm_reply_features", False)  # saved before it existed
             self = cls(**params)
             if encoder is not None:
                 self.encoder = encoder
@@ -1024,6 +1044,8 @@ class EmotionClassifier(ParamsMixin):
             raise ModelFolderError(f"{path}/config.json is incomplete or invalid: {exc!r}") from exc
         if self.sarcasm_head_ is not None:
             expected = self._sarcasm_reader()._featurizer().n_features + _N_EXTRA
+            if self.sarcasm_reply_features:
+                expected += 2 * self.resolution_[0].shape[1]
             if self.sarcasm_head_.coef.shape != (2, expected):
                 raise ModelFolderError(
                     f"{path}: the sarcasm head has shape {self.sarcasm_head_.coef.shape}, "
