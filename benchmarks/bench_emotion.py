@@ -41,6 +41,9 @@ Parts (``--part``, several allowed):
   the 25 chats that end in sincere thanks, how many get a customer turn flagged sarcastic
   (false alarms); of the 10 that end in sarcastic thanks, how many are caught (lists in
   ``examples/data/README.md``). Every customer turn is classified with its 3 previous turns.
+* ``thanks_errors``: the end-of-chat thanks errors of ``--model`` on the dev sets
+  (``--pool-sets``): sincere thanks flagged, sarcastic thanks under the threshold, sarcastic
+  thanks above it blocked by the warm-surface gate.
 
     python benchmarks/bench_emotion.py --part challenge sarcasm cped goemotions
 """
@@ -611,6 +614,39 @@ def part_written_per_class(root: str | None, args: Any) -> list[Row]:
     return out
 
 
+def part_thanks_errors(root: str | None, args: Any) -> list[Row]:
+    """Where the model's end-of-chat thanks go wrong on the dev sets (``--pool-sets``, default
+    all): sincere thanks flagged, sarcastic thanks whose sarcasm probability is under the
+    threshold, and sarcastic thanks above it that the warm-surface gate blocks; per set and
+    pooled. A diagnosis, not a decision."""
+    from csdialog.emotion import EmotionClassifier
+
+    enc = _encoder()
+    clf = EmotionClassifier.from_pretrained(args.model, encoder=enc)
+    total = {"n": 0, "right": 0, "sincere_flagged": 0, "sarcastic_below_threshold": 0,
+             "sarcastic_gate_blocked": 0}
+    out = []
+    for name in args.pool_sets or list(DEV_SETS):
+        rows = [r for r in load_challenge(DEV_SETS[name]) if r["category"].endswith("_thanks")]
+        if not rows:
+            continue
+        items = challenge_items(rows, 3)
+        S, _, P_surf = clf._sarcasm_features(items)
+        p, flags = clf._sarcastic(items, S, P_surf)
+        y = np.array([bool(r["sarcastic"]) for r in rows])
+        m = {"n": len(rows), "right": int((flags == y).sum()),
+             "sincere_flagged": int((flags & ~y).sum()),
+             "sarcastic_below_threshold": int((y & (p < clf.sarcasm_threshold_)).sum()),
+             "sarcastic_gate_blocked": int((y & ~flags & (p >= clf.sarcasm_threshold_)).sum())}
+        for k, v in m.items():
+            total[k] += v
+        out.append(Row(name, "end-of-chat thanks errors", "e5-small", m, notes=f"model {args.model}"))
+    out.append(Row("pooled", "end-of-chat thanks errors", "e5-small", total,
+                   notes=f"model {args.model}"))
+    enc.save()
+    return out
+
+
 def part_cped(root: str | None, args: Any) -> list[Row]:
     from sklearn.metrics import f1_score
 
@@ -1021,7 +1057,8 @@ def main() -> None:
     ap.add_argument("--part", nargs="+", default=["challenge", "sarcasm", "cped", "goemotions"],
                     choices=["challenge", "sarcasm", "cped", "goemotions", "samplechats",
                              "goemotions_thresholds", "goemotions_finetune", "dev", "dev5", "compare",
-                             "written_per_class", "mustard_finetune", "mustard_cross"])
+                             "written_per_class", "thanks_errors", "mustard_finetune",
+                             "mustard_cross"])
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "emotion_confusion.png"))

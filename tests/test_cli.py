@@ -85,6 +85,19 @@ def test_train_emotion_and_bench_encoders(tmp_path: Path) -> None:
     res = RUNNER.invoke(app, ["train", "emotion", str(data), "--out", str(out), "--encoder", "hashing",
                               "--sarcasm", str(sarcasm), "--sarcasm-lora", "4"])
     assert res.exit_code == 2 and "at least 40 sarcasm-labelled turns" in res.output
+    # in-house labels, the sarcasm side of a saved model kept as it is
+    labelled = [("看不懂这个扣费", "confused"), ("what is this fee", "confused"),
+                ("服务太差了", "dissatisfied"), ("not good enough", "dissatisfied")] * 3
+    mine = _csv(tmp_path / "mine.csv", labelled, header="text,label")
+    res = RUNNER.invoke(app, ["train", "emotion", str(mine), "--out", str(tmp_path / "mine"),
+                              "--encoder", "hashing", "--sarcasm-from", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"(sarcasm side kept from {out})" in res.output
+    assert json.loads((tmp_path / "mine" / "config.json").read_text())["format_version"] == 2
+    res = RUNNER.invoke(app, ["train", "emotion", str(mine), "--out", str(tmp_path / "x"),
+                              "--encoder", "hashing", "--sarcasm-from", str(out),
+                              "--sarcasm", str(sarcasm)])
+    assert res.exit_code == 2 and "pass one or the other" in res.output
     chats = Path(__file__).resolve().parents[1] / "examples" / "data" / "sample_chats.jsonl"
     res = RUNNER.invoke(app, ["bench", "encoders", str(chats), "--encoders", "hashing", "--repeats", "1",
                               "--limit", "50"])

@@ -3,7 +3,7 @@
     csdialog analyze chats.jsonl --out results/          # everything, plus report.html
     csdialog cluster chats.jsonl --out viewpoints/       # questions -> viewpoints only
     csdialog train intent train.csv --out models/intent [--validation val.csv] [--method head]
-    csdialog train emotion train.csv --out models/emotion [--sarcasm sarcasm.csv]
+    csdialog train emotion train.csv --out models/emotion [--sarcasm sarcasm.csv | --sarcasm-from default]
     csdialog evaluate intent models/intent test.csv
     csdialog bench encoders chats.jsonl                  # texts/s of the encoders here
 
@@ -506,6 +506,10 @@ def train_emotion(
              "minutes per epoch per 5,600 sarcasm rows.")] = 0,
     sarcasm_epochs: Annotated[int, typer.Option(
         help="Epochs of the sarcasm cross-encoder (the best on held-out rows is kept).")] = 3,
+    sarcasm_from: Annotated[str | None, typer.Option(
+        help="Keep the whole sarcasm side of this model ('default' for the shipped one, or a "
+             "folder) and train only the emotion labels on DATA: its sarcasm flags stay "
+             "exactly as they are.")] = None,
     validation: Annotated[Path | None, typer.Option(help="Held-out emotion-labelled turns.")] = None,
     window: Annotated[int, typer.Option(help="Previous turns used as context.")] = 3,
     encoder: Annotated[str, typer.Option(
@@ -531,6 +535,9 @@ def train_emotion(
                 _fail("--sarcasm-lora trains on the --sarcasm table; pass --sarcasm too")
             finetune = FineTuneArgs(epochs=sarcasm_epochs, batch_size=16, learning_rate=3e-4,
                                     max_length=160, lora_rank=sarcasm_lora, show_progress=True)
+        if sarcasm_from is not None and (sar is not None or sarcasm_lora):
+            _fail("--sarcasm-from keeps an existing sarcasm side; --sarcasm and --sarcasm-lora "
+                  "train a new one: pass one or the other")
         clf = EmotionClassifier(encoder, window=window, sarcasm_finetune=finetune)
         sarcasm_items = sarcasm_y = None
         if sar is not None:
@@ -545,12 +552,13 @@ def train_emotion(
             sarcasm_items, _ = as_training_data(
                 sar, text_column=text_column, label_column=label_column,
                 context_column=sarcasm_context_column, window=window)
-        clf.fit(frame, validation=val, sarcasm_X=sarcasm_items, sarcasm_y=sarcasm_y, **cols)
+        clf.fit(frame, validation=val, sarcasm_X=sarcasm_items, sarcasm_y=sarcasm_y,
+                sarcasm_from=sarcasm_from, **cols)
         clf.save_pretrained(out)
     except CsdialogError as exc:
         _fail(str(exc))
     typer.echo(f"trained on {len(frame)} rows" + (f" (+{len(sar)} sarcasm rows)" if sar is not None else "")
-               + f" -> {out}")
+               + (f" (sarcasm side kept from {sarcasm_from})" if sarcasm_from else "") + f" -> {out}")
 
 
 @bench_app.command("encoders")
