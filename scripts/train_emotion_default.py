@@ -366,10 +366,11 @@ def main() -> None:
                          "the emotion head alone")
     ap.add_argument("--sarcasm-emotion-files", nargs="+", default=None, metavar="JSONL",
                     help="the hand-written files in the emotion data of the emotion head the "
-                         "sarcasm features read, or 'all' (default: the same as the label "
-                         "head's, one head). When they differ, a first model is trained with "
-                         "them and its sarcasm side is kept (fit(..., sarcasm_from=...)): the "
-                         "label head can learn more without moving a sarcasm flag")
+                         "sarcasm features read, or 'all' (default: the label head's files "
+                         "without rounds 7 and 8). When they differ from the label head's, a "
+                         "first model is trained with them and its sarcasm side is kept "
+                         "(fit(..., sarcasm_from=...)): the label head can learn more without "
+                         "moving a sarcasm flag")
     ap.add_argument("--emotion-class-weight", choices=["none", "balanced"], default="none",
                     help="class weights of the emotion label head (when the sarcasm side is "
                          "trained in a first fit or kept with --sarcasm-from, the head its "

@@ -572,6 +572,11 @@ class EmotionClassifier(ParamsMixin):
                                 "context_column": context_column, "window": self.window}
         items, labels = as_training_data(X, y, **cols)
         keys = [self._key(lab) for lab in labels]
+        if source is not None and not set(keys) & set(_MEANT):
+            raise ValidationError(
+                f"sarcasm_from keeps the sarcasm flags, and a flagged turn is labelled with the "
+                f"emotion it means, one of {list(_MEANT)}; the labels given are "
+                f"{sorted(set(keys))}: add turns of at least one of them")
         val = None
         if validation is not None:
             v_items, v_labels = as_training_data(validation, validation_y, **cols)
@@ -646,11 +651,6 @@ class EmotionClassifier(ParamsMixin):
 
     def _keep_sarcasm(self, source: EmotionClassifier) -> None:
         """Take over the sarcasm side of ``source`` (fitted, checked)."""
-        if not any(str(c) in _MEANT for c in self.classes_):
-            raise ValidationError(
-                f"sarcasm_from keeps the sarcasm flags, and a flagged turn is labelled with the "
-                f"emotion it means, one of {list(_MEANT)}; the labels learned are "
-                f"{[str(c) for c in self.classes_]}: add turns of at least one of them")
         reader = copy.copy(source._sarcasm_reader())
         if (reader._encoder_spec() == self.emotion_._encoder_spec()
                 and reader.encoder_.dim == self.emotion_.encoder_.dim):
