@@ -96,38 +96,14 @@ DEV5 = ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl"
 #: mid-chat turns in dev set 3's kinds: thanks for information, polite follow-ups,
 #: cooperative answers, chatty reactions). Held out for ``--part compare``.
 DEV6 = ROOT / "benchmarks" / "data" / "emotion_dev6.jsonl"
-#: A seventh development set (400 dialogues, written 2026-11-29 for the emotion label as
-#: well: per 50, 10 confused and 15 other sincere mid-chat emotions, 8 sincere and 7
-#: sarcastic closing thanks, 10 sarcastic mid-chat turns; brief emotion_dev7_brief.md).
-#: Held out for ``--part compare``.
-DEV7 = ROOT / "benchmarks" / "data" / "emotion_dev7.jsonl"
-#: An eighth (320 dialogues, written 2026-11-29 after the written training round 7: per
-#: 40, 25 sincere mid-chat turns over all 13 classes, 5 sincere and 5 sarcastic closing
-#: thanks, 5 sarcastic mid-chat turns; brief emotion_dev8_brief.md). Held out for
-#: ``--part compare``.
-DEV8 = ROOT / "benchmarks" / "data" / "emotion_dev8.jsonl"
-#: A ninth (240 dialogues, written 2026-11-29 with the written round 8: per 60, 15 confused
-#: and 30 other sincere mid-chat turns, 5 sincere and 5 sarcastic closing thanks, 5
-#: sarcastic mid-chat turns; brief emotion_dev9_brief.md). Held out for ``--part compare``.
-DEV9 = ROOT / "benchmarks" / "data" / "emotion_dev9.jsonl"
-#: A tenth (400 dialogues, written 2026-11-29 (stop 40) for the emotion label: per 50, 10
-#: confused and 30 other sincere mid-chat turns, 4 sincere and 3 sarcastic closing thanks,
-#: 3 sarcastic mid-chat turns; brief emotion_dev10_brief.md). Held out for ``--part
-#: compare``.
-DEV10 = ROOT / "benchmarks" / "data" / "emotion_dev10.jsonl"
-#: An eleventh (400 dialogues, written 2026-11-29 (stop 40) with dev set 10's brief, new
-#: domains; brief emotion_dev11_brief.md). Held out for ``--part compare``.
-DEV11 = ROOT / "benchmarks" / "data" / "emotion_dev11.jsonl"
-#: A twelfth (320 dialogues, written 2026-11-29 (stop 40) for closing thanks: per 40, 12
-#: sincere and 12 sarcastic closing thanks, 10 sincere and 6 sarcastic mid-chat turns; brief
-#: emotion_dev12_brief.md). Held out for ``--part compare``.
-DEV12 = ROOT / "benchmarks" / "data" / "emotion_dev12.jsonl"
 #: The development sets by name (each target turn labelled with its emotion; the challenge
-#: set, the test, is not one of them).
+#: set, the test, is not one of them). Dev sets 7 to 12 (2026-11-29) are held out for
+#: ``--part compare``; how each was written, its categories and its first use are in
+#: ``benchmarks/data/emotion_devN_brief.md``.
 DEV_SETS = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
-            "dev set 5": DEV5, "dev set 6": DEV6, "dev set 7": DEV7, "dev set 8": DEV8,
-            "dev set 9": DEV9, "dev set 10": DEV10, "dev set 11": DEV11,
-            "dev set 12": DEV12}
+            "dev set 5": DEV5, "dev set 6": DEV6,
+            **{f"dev set {n}": ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
+               for n in range(7, 13)}}
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
@@ -619,10 +595,8 @@ def part_thanks_errors(root: str | None, args: Any) -> list[Row]:
     all): sincere thanks flagged, sarcastic thanks whose sarcasm probability is under the
     threshold, and sarcastic thanks above it that the warm-surface gate blocks; per set and
     pooled. A diagnosis, not a decision."""
-    from csdialog.emotion import EmotionClassifier
-
     enc = _encoder()
-    clf = EmotionClassifier.from_pretrained(args.model, encoder=enc)
+    clf = _default(enc)
     total = {"n": 0, "right": 0, "sincere_flagged": 0, "sarcastic_below_threshold": 0,
              "sarcastic_gate_blocked": 0}
     out = []
@@ -640,9 +614,9 @@ def part_thanks_errors(root: str | None, args: Any) -> list[Row]:
              "sarcastic_gate_blocked": int((y & ~flags & (p >= clf.sarcasm_threshold_)).sum())}
         for k, v in m.items():
             total[k] += v
-        out.append(Row(name, "end-of-chat thanks errors", "e5-small", m, notes=f"model {args.model}"))
+        out.append(Row(name, "end-of-chat thanks errors", "e5-small", m, notes=f"model {MODEL}"))
     out.append(Row("pooled", "end-of-chat thanks errors", "e5-small", total,
-                   notes=f"model {args.model}"))
+                   notes=f"model {MODEL}"))
     enc.save()
     return out
 

@@ -596,11 +596,12 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_emotion_: IntentClassifier | None = None
         self.sarcasm_threshold_ = 0.5 if self.sarcasm_threshold == "auto" else float(
             self.sarcasm_threshold)
-        self.resolution_ = self._embed_prototypes()
         self.sarcasm_min_surface_ = _MIN_SURFACE
-        if source is not None:
+        if source is not None:  # its prototypes' embeddings come with it
             self._keep_sarcasm(source)
-        elif sarcasm_X is not None:
+            return self
+        self.resolution_ = self._embed_prototypes()
+        if sarcasm_X is not None:
             s_y = None if sarcasm_y is None else [
                 "sarcastic" if v else "not_sarcastic" for v in _bool_labels(list(sarcasm_y))]
             s_items, s_raw = as_training_data(sarcasm_X, s_y, **cols)
