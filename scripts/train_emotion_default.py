@@ -27,8 +27,10 @@ The hand-written service dialogues (``--written``; ``scripts/data/README.md``), 
 training by writers who read none of the evaluation sets, are split between the two sides
 (their labelled turns, each ``--written-repeat`` times):
 
-* the **sarcasm** data reads ``emotion_written.jsonl`` (1,200) and rounds 5 and 6 (600
-  mid-chat turns), not rounds 7 and 8 (``--written-sarcasm-files``);
+* the **sarcasm** data reads ``emotion_written.jsonl`` (1,200), rounds 5 and 6 (600
+  mid-chat turns) and, since stop 41, the used dev sets 1 and 4 to 10
+  (``benchmarks/data/emotion_dev*.jsonl``, 2,879 dialogues: ``DEV_TRAINING``), not rounds 7
+  and 8 (``--written-sarcasm-files``);
 * the emotion **label** head reads ``emotion_written.jsonl`` and rounds 7 and 8 (600
   sincere turns weighted to the weak classes and ``confused``), not rounds 5 and 6, which
   cost the ``confused`` class (``--written-emotion-files``; ``all`` for every file,
@@ -48,10 +50,11 @@ cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
 training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
-7: the emotion label guarded" and "Dev set 10"). ``--written emotion_written.jsonl
-emotion_written_round5.jsonl emotion_written_round6.jsonl`` (the files under
-``scripts/data/``) gives C, the model shipped at stop 39, whose sarcasm side the shipped
-model keeps (one fit); the same with ``--written-emotion-files all`` gives H56 (stop 38);
+7: the emotion label guarded", "Dev set 10" and "Dev set 12"). ``--written`` with the five
+files under ``scripts/data/`` alone (rounds 1, 5, 6, 7, 8) gives E8p, the model shipped at
+stop 40 (two fits); ``--written emotion_written.jsonl emotion_written_round5.jsonl
+emotion_written_round6.jsonl`` gives C, the model shipped at stop 39, whose sarcasm side
+E8p keeps (one fit); the same with ``--written-emotion-files all`` gives H56 (stop 38);
 ``--written scripts/data/emotion_written.jsonl`` the one before that (until 2026-11-29);
 ``--written-repeat 0`` the one before that (but for the held-out split, now by groups of
 identical turns); ``--cooperative 0
@@ -91,11 +94,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 SEED = 0
 WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
 _ROUND = {n: ROOT / "scripts" / "data" / f"emotion_written_round{n}.jsonl" for n in (5, 6, 7, 8)}
+#: the dev sets that have decided or screened something and can decide nothing again, read
+#: as sarcasm training data since stop 41 (model D1). Dev sets 2 and 3 (the unit tests'
+#: guards), 11, 12 and 13 (held out) and the challenge set are in no training data.
+DEV_TRAINING = tuple(ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
+                     for n in ("", 4, 5, 6, 7, 8, 9, 10))
 #: the hand-written files the shipped model reads (``--written``'s default), in this order
-WRITTEN_SHIPPED = (WRITTEN, _ROUND[5], _ROUND[6], _ROUND[7], _ROUND[8])
-#: rounds that teach the sarcasm side alone: kept out of the emotion *label* data by
-#: default (``--written-emotion-files``); in the label head they cost the ``confused`` class
-SARCASM_ONLY = (_ROUND[5], _ROUND[6])
+WRITTEN_SHIPPED = (WRITTEN, _ROUND[5], _ROUND[6], _ROUND[7], _ROUND[8], *DEV_TRAINING)
+#: files that teach the sarcasm side alone: kept out of the emotion *label* data by
+#: default (``--written-emotion-files``); in the label head rounds 5 and 6 cost the
+#: ``confused`` class, and the dev sets were added for the sarcasm side alone
+SARCASM_ONLY = (_ROUND[5], _ROUND[6], *DEV_TRAINING)
 #: rounds that teach the emotion labels alone: kept out of the sarcasm data
 #: (``--written-sarcasm-files``) and out of the emotion head the sarcasm features read
 #: (``--sarcasm-emotion-files``) by default. The shipped sarcasm side is the model of stop
@@ -357,13 +366,13 @@ def main() -> None:
                     help="also add the hand-written targets to the emotion head's data")
     ap.add_argument("--written-emotion-files", nargs="+", default=None, metavar="JSONL",
                     help="with --written-emotion: only these hand-written files go into the "
-                         "emotion data, or 'all' for every --written file (default: "
-                         "emotion_written.jsonl alone when --written reads it, as the shipped "
-                         "model: the sarcasm head reads every round; else all of --written)")
+                         "emotion data, or 'all' for every --written file (default: the --written "
+                         "files but rounds 5 and 6 and the dev sets, which teach the sarcasm "
+                         "side alone: rounds 1, 7 and 8 for the shipped model)")
     ap.add_argument("--written-sarcasm-files", nargs="+", default=None, metavar="JSONL",
                     help="only these hand-written files (some of --written) go into the "
-                         "sarcasm data (default: all of --written), e.g. a round written for "
-                         "the emotion head alone")
+                         "sarcasm data (default: all of --written but rounds 7 and 8, written "
+                         "for the emotion label head alone)")
     ap.add_argument("--sarcasm-emotion-files", nargs="+", default=None, metavar="JSONL",
                     help="the hand-written files in the emotion data of the emotion head the "
                          "sarcasm features read, or 'all' (default: the label head's files "

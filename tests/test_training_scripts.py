@@ -68,7 +68,8 @@ def _opening(row: dict[str, Any]) -> str:
 
 WRITTEN_ROUNDS = {"emotion_written.jsonl": 1200, "emotion_written_round4.jsonl": 400,
                   "emotion_written_round5.jsonl": 400, "emotion_written_round6.jsonl": 200,
-                  "emotion_written_round7.jsonl": 400, "emotion_written_round8.jsonl": 200}
+                  "emotion_written_round7.jsonl": 400, "emotion_written_round8.jsonl": 200,
+                  "emotion_written_round9.jsonl": 480}
 
 
 @pytest.mark.parametrize("name, n", sorted(WRITTEN_ROUNDS.items()))
@@ -245,6 +246,44 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
     args.written_emotion_files, args.written_sarcasm_files = None, ["other.jsonl"]
     with pytest.raises(ValueError, match=r"--written-sarcasm-files \['other.jsonl'\]"):
         written_data(args)
+
+
+#: the sets no training file may touch: the challenge set (the test), dev sets 2 and 3 (the
+#: unit tests' guards) and the held-out dev sets 11 to 13
+NEVER_TRAINED = ("emotion_dev2.jsonl", "emotion_dev3.jsonl", "emotion_dev11.jsonl",
+                 "emotion_dev12.jsonl", "emotion_dev13.jsonl")
+
+
+def test_default_written_files_split_and_keep_the_held_out_sets_apart() -> None:
+    """The shipped recipe's files: the used dev sets (1, 4-10) teach the sarcasm side alone,
+    like rounds 5 and 6; rounds 7 and 8 the label head alone; no held-out set is read, and
+    no held-out dialogue (its opening or its labelled turn) is in a dev set read."""
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        from train_emotion_default import (
+            DEV_TRAINING,
+            LABEL_ONLY,
+            SARCASM_ONLY,
+            WRITTEN,
+            WRITTEN_SHIPPED,
+        )
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    data = ROOT / "benchmarks" / "data"
+    assert [p.name for p in DEV_TRAINING] == [
+        f"emotion_dev{n}.jsonl" for n in ("", 4, 5, 6, 7, 8, 9, 10)]
+    assert set(DEV_TRAINING) <= set(SARCASM_ONLY) and set(DEV_TRAINING) <= set(WRITTEN_SHIPPED)
+    assert not set(SARCASM_ONLY) & set(LABEL_ONLY) and WRITTEN in WRITTEN_SHIPPED
+    read = {p.name for p in WRITTEN_SHIPPED}
+    assert not read & {*NEVER_TRAINED, "emotion_challenge.jsonl"}
+    trained = {t for p in DEV_TRAINING for r in _rows(p)
+               for t in (_opening(r), r["turns"][r["target"]]["text"])}
+    held = [ROOT / "tests" / "data" / "emotion_challenge.jsonl",
+            *(data / n for n in NEVER_TRAINED)]
+    for path in held:
+        for r in _rows(path):
+            for text in (_opening(r), r["turns"][r["target"]]["text"]):
+                assert text not in trained or len(text) <= 12, (path.name, text)
 
 
 def test_written_turns_loader_names_the_bad_line(tmp_path: Path) -> None:
