@@ -50,11 +50,14 @@ cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
 training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
-7: the emotion label guarded", "Dev set 10" and "Dev set 12"). ``--written`` with the five
-files under ``scripts/data/`` alone (rounds 1, 5, 6, 7, 8) gives E8p, the model shipped at
-stop 40 (two fits); ``--written emotion_written.jsonl emotion_written_round5.jsonl
-emotion_written_round6.jsonl`` gives C, the model shipped at stop 39, whose sarcasm side
-E8p keeps (one fit); the same with ``--written-emotion-files all`` gives H56 (stop 38);
+7: the emotion label guarded", "Dev set 10" and "Dev set 12"): D1, shipped at stop 41.
+``--sarcasm-gate-bypass 0.9`` gives D3 (the same arrays; its flags also pass the
+warm-surface gate when the sarcasm probability is at least 0.9: measured, not shipped,
+"Dev set 14"). ``--written`` with the five files under ``scripts/data/`` alone (rounds 1,
+5, 6, 7, 8) gives E8p, the model shipped at stop 40 (two fits); ``--written
+emotion_written.jsonl emotion_written_round5.jsonl emotion_written_round6.jsonl`` gives
+C, the model shipped at stop 39, whose sarcasm side E8p keeps (one fit);
+the same with ``--written-emotion-files all`` gives H56 (stop 38);
 ``--written scripts/data/emotion_written.jsonl`` the one before that (until 2026-11-29);
 ``--written-repeat 0`` the one before that (but for the held-out split, now by groups of
 identical turns); ``--cooperative 0
@@ -313,6 +316,20 @@ def _written_file(path: str, repeat: int) -> tuple[list[Any], list[Any]]:
     return emo, sarc
 
 
+def _bypass(value: str) -> float | None:
+    """``--sarcasm-gate-bypass``: a probability in (0, 1], or ``none``."""
+    if value.lower() == "none":
+        return None
+    try:
+        p = float(value)
+    except ValueError:
+        p = -1.0
+    if not 0 < p <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in (0, 1] or 'none', got "
+                                         f"{value!r}")
+    return p
+
+
 def cooperative_turns(n: int, seed: int = SEED) -> list[Any]:
     """The last turns of ``n`` synthetic dialogues of version 4 (warm, cooperative turns
     from the middle of a chat: information given with thanks, thanks for information,
@@ -387,6 +404,11 @@ def main() -> None:
     ap.add_argument("--sarcasm-reply-features", action="store_true",
                     help="the sarcasm head also reads the other side's last turn and its "
                          "product with the turn's warm surface (not in the shipped model)")
+    ap.add_argument("--sarcasm-gate-bypass", type=_bypass, default=None, metavar="P",
+                    help="a turn whose sarcasm probability is at least P is flagged even "
+                         "without a warm surface (EmotionClassifier(sarcasm_gate_bypass=); "
+                         "default: none, as shipped; 0.9 gives D3, measured and not "
+                         "shipped; it changes no array, only the flags)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
@@ -476,7 +498,8 @@ def main() -> None:
     weight = None if args.emotion_class_weight == "none" else args.emotion_class_weight
     clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
                             sarcasm_finetune=finetune, class_weight=weight,
-                            sarcasm_reply_features=args.sarcasm_reply_features)
+                            sarcasm_reply_features=args.sarcasm_reply_features,
+                            sarcasm_gate_bypass=args.sarcasm_gate_bypass)
     cross = None
     if args.cross_written:
         cross = [ex for f in args.cross_written for ex in written_turns(f, 1)[1]]
@@ -488,7 +511,8 @@ def main() -> None:
     elif base_emo is not None:
         base = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
                                  sarcasm_finetune=finetune,
-                                 sarcasm_reply_features=args.sarcasm_reply_features)
+                                 sarcasm_reply_features=args.sarcasm_reply_features,
+                                 sarcasm_gate_bypass=args.sarcasm_gate_bypass)
         base.fit(base_emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
         clf.fit(emo, sarcasm_from=base)
     else:

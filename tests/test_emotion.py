@@ -543,6 +543,48 @@ def test_balanced_class_weights_reach_the_label_head_and_round_trip(tmp_path: Pa
         EmotionClassifier(ENC, class_weight="auto").fit(texts, labels)  # type: ignore[arg-type]
 
 
+def test_gate_bypass_flags_sure_turns_the_gate_blocks_and_round_trips(tmp_path: Path) -> None:
+    """A turn the warm-surface gate blocks (no words of thanks or praise, read as negative)
+    is flagged when its sarcasm probability reaches ``sarcasm_gate_bypass``; under it the
+    gate still applies; the setting is saved, checked, and part of the kept sarcasm side."""
+    clf = _fit(window=2)
+    failed = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
+    items = [ContextualText(t, failed) for t in ("this is outrageous", "气死我了", "ok")]
+    p = clf.sarcasm_proba(items)
+    assert (p >= clf.sarcasm_threshold_).all()
+    assert not any(pr.sarcastic for pr in clf.classify(items))  # the gate blocks them
+    cut = float(np.sort(p)[1])  # two of the three reach it
+    clf.sarcasm_gate_bypass = cut
+    flagged = [pr.sarcastic for pr in clf.classify(items)]
+    assert flagged == [bool(x >= cut) for x in p] and sum(flagged) == 2
+    assert all(pr.label == pr.meant for pr in clf.classify(items) if pr.sarcastic)
+    clf.sarcasm_gate_bypass = 1.0  # nothing reaches it: as without
+    assert not any(pr.sarcastic for pr in clf.classify(items))
+    clf.sarcasm_gate_bypass = cut
+    back = EmotionClassifier.from_pretrained(clf.save_pretrained(tmp_path / "g"), encoder=ENC)
+    assert back.sarcasm_gate_bypass == cut
+    assert [pr.to_dict() for pr in back.classify(items)] == [pr.to_dict()
+                                                             for pr in clf.classify(items)]
+    config = json.loads((tmp_path / "g" / "config.json").read_text(encoding="utf-8"))
+    del config["params"]["sarcasm_gate_bypass"]  # a folder saved before the setting
+    (tmp_path / "g" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    old = EmotionClassifier.from_pretrained(tmp_path / "g", encoder=ENC)
+    assert old.sarcasm_gate_bypass is None
+    assert not any(pr.sarcastic for pr in old.classify(items))
+    for bad in (0, 1.5, True, "0.9"):
+        clf.sarcasm_gate_bypass = bad  # type: ignore[assignment]
+        with pytest.raises(ValidationError, match="sarcasm_gate_bypass must be None"):
+            clf.classify(items)
+    clf.sarcasm_gate_bypass = cut
+    assert EmotionClassifier(ENC).sarcasm_gate_bypass is None  # off, as shipped
+    with pytest.raises(ValidationError, match="sarcasm_gate_bypass"):
+        EmotionClassifier(ENC, window=2).fit([t for t, _ in EMO], [y for _, y in EMO],
+                                             sarcasm_from=clf)
+    kept = EmotionClassifier(ENC, window=2, sarcasm_gate_bypass=cut).fit(
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    assert [pr.sarcastic for pr in kept.classify(items)] == flagged
+
+
 def test_reply_features_widen_the_sarcasm_head_and_round_trip(tmp_path: Path) -> None:
     plain, wide = _fit(window=2), _fit(window=2, sarcasm_reply_features=True)
     assert plain.sarcasm_head_ is not None and wide.sarcasm_head_ is not None

@@ -459,6 +459,14 @@ class EmotionClassifier(ParamsMixin):
             times the turn's positive surface mass: a warm turn crossed with the reply it
             answers (2 x the encoder's dimension more features; off in the shipped model,
             see docs/emotion.md).
+        sarcasm_gate_bypass: ``None`` (off, as in the shipped model) or a probability in
+            ``(0, 1]``: a turn whose sarcasm probability is at least this is flagged even
+            when its surface is not warm (no words of thanks or praise, and the emotion
+            head reads it as negative). It catches ironic praise the word lists do not
+            know ("Problem solved, clearly.", "你们真是救了我"), but the shipped head also
+            scores plain frustration after an unhelpful reply above 0.9 ("???你是机器人吗",
+            "都不是 转人工"), which the gate otherwise holds back: measured at 0.9, not
+            shipped (docs/emotion.md, "Dev set 14").
         class_weight: ``None`` (every training turn weighs the same) or ``"balanced"``
             (classes weighted inversely to their frequency) for the emotion label head;
             the sarcasm head is always balanced.
@@ -492,6 +500,7 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_praise_gate: bool = True,
         class_weight: Literal["balanced"] | None = None,
         sarcasm_reply_features: bool = False,
+        sarcasm_gate_bypass: float | None = None,
     ) -> None:
         self.encoder = encoder
         self.window = window
@@ -508,12 +517,13 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_praise_gate = sarcasm_praise_gate
         self.class_weight = class_weight
         self.sarcasm_reply_features = sarcasm_reply_features
+        self.sarcasm_gate_bypass = sarcasm_gate_bypass
 
     _PARAMS: ClassVar[tuple[str, ...]] = (
         "encoder", "window", "decay", "C", "sarcasm_C", "calibrate",
         "sarcasm_threshold", "roles", "random_state", "sarcasm_finetune",
         "sarcasm_cross_gate", "sarcasm_thanks_gate", "sarcasm_praise_gate", "class_weight",
-        "sarcasm_reply_features")
+        "sarcasm_reply_features", "sarcasm_gate_bypass")
 
 
     # ------------------------------------------------------------------ fit
@@ -640,7 +650,7 @@ class EmotionClassifier(ParamsMixin):
                 f"sarcasm_from has no sarcasm head to keep ({source!r} was fitted without "
                 f"sarcasm_X); pass a model with one, e.g. sarcasm_from='default'")
         names = ("window", "sarcasm_thanks_gate", "sarcasm_praise_gate", "sarcasm_cross_gate",
-                 "sarcasm_reply_features")
+                 "sarcasm_reply_features", "sarcasm_gate_bypass")
         theirs = {n: getattr(source, n) for n in names}
         ours = {n: getattr(self, n) for n in names}
         if theirs != ours:
@@ -859,7 +869,9 @@ class EmotionClassifier(ParamsMixin):
         ``sarcasm_thanks_gate``, words of thanks in the turn or else a positive mass of
         at least 0.5; with ``sarcasm_praise_gate``, words of praise as well), or, with
         ``sarcasm_cross_gate``, when the cross-encoder alone also calls it sarcastic
-        (irony carried by the content, without warm words)."""
+        (irony carried by the content, without warm words), or, with
+        ``sarcasm_gate_bypass``, when its probability reaches that value."""
+        bypass = self._gate_bypass()
         pos, neg = self._polarity_masks()
         warm_mass = P_surf[:, pos].sum(axis=1)
         floor, thanks = self.sarcasm_min_surface_, np.zeros(len(items), dtype=bool)
@@ -875,14 +887,29 @@ class EmotionClassifier(ParamsMixin):
         if self.sarcasm_cross_ is not None and self.sarcasm_cross_gate:
             # the cross-encoder reads warm turns and those the head finds at all suspect
             only = warm | (head >= _CROSS_PREFILTER)
+        elif self.sarcasm_cross_ is not None and bypass is not None:
+            only = warm | (head >= bypass)  # the turns the bypass may let through
         else:  # no other turn can be flagged
             only = warm
         p, cross = self._sarcasm_scores(items, S, only=only, head=head)
         gate = warm.copy()
         if cross is not None and self.sarcasm_cross_gate:
             gate |= np.nan_to_num(cross, nan=0.0) >= 0.5
+        if bypass is not None:
+            gate |= p >= bypass
         meant = any(str(c) in _MEANT for c in self.classes_)
         return p, (p >= self.sarcasm_threshold_) & gate & meant
+
+    def _gate_bypass(self) -> float | None:
+        """``sarcasm_gate_bypass`` checked: ``None`` or a probability in ``(0, 1]``."""
+        b = self.sarcasm_gate_bypass
+        if b is None:
+            return None
+        if isinstance(b, bool) or not isinstance(b, int | float) or not 0 < b <= 1:
+            raise ValidationError(
+                f"sarcasm_gate_bypass must be None (off) or a probability in (0, 1], got "
+                f"{b!r}; the shipped model uses 0.9")
+        return float(b)
 
     # ------------------------------------------------------------------ predict
 
@@ -1017,6 +1044,7 @@ class EmotionClassifier(ParamsMixin):
             params.setdefault("sarcasm_thanks_gate", False)  # saved before it existed
             params.setdefault("sarcasm_praise_gate", False)  # saved before it existed
             params.setdefault("sarcasm_reply_features", False)  # saved before it existed
+            params.setdefault("sarcasm_gate_bypass", None)  # saved before it existed
             self = cls(**params)
             if encoder is not None:
                 self.encoder = encoder
