@@ -392,6 +392,17 @@ def test_cross_encoder_gate_flags_irony_without_warm_words() -> None:
         assert flags[i] == (expected >= 0.4 and (is_warm[i] or (c is not None and c >= 0.5)))
     assert flags.tolist() == [True, True]  # the ironic turn now passes through the gate
     assert [q.sarcastic for q in clf.classify(items)] == flags.tolist()
+    # the gate bypass without the cross-encoder gate: the cross-encoder also reads the turns
+    # whose head probability reaches the bypass, and their mixed probability decides
+    fake.seen.clear()
+    clf.sarcasm_cross_gate = False
+    clf.sarcasm_gate_bypass = float(head[0])
+    p, flags = clf._sarcastic(items, S, P_surf)
+    assert fake.seen == [it.text for it in items]
+    assert p[0] == pytest.approx(0.5 * head[0] + 0.5) and flags.tolist() == [True, True]
+    clf.sarcasm_gate_bypass = min(1.0, float(head[0]) + 1e-6)  # the head alone under it
+    p, flags = clf._sarcastic(items, S, P_surf)
+    assert p[0] == pytest.approx(head[0]) and flags.tolist() == [False, True]
 
 
 @settings(max_examples=40, deadline=None)
