@@ -816,6 +816,41 @@ def part_goemotions(root: str | None, args: Any) -> list[Row]:
     return out
 
 
+def part_goemotions_compare(root: str | None, args: Any) -> list[Row]:
+    """Two models (``--model`` as B, ``--against`` as A) on a GoEmotions split
+    (``--goemotions-split``, default dev) mapped to the taxonomy, every comment read alone:
+    how many each flags sarcastic, macro-F1 and accuracy of each, and the comments only
+    one gets right (McNemar, paired bootstrap of the accuracy difference)."""
+    from sklearn.metrics import f1_score
+    from train_emotion_default import goemotions_single
+
+    from csdialog.emotion import EmotionClassifier
+    from csdialog.evaluation import paired_comparison
+
+    enc = _encoder()
+    b = _default(enc)
+    a = EmotionClassifier.from_pretrained(args.against, encoder=enc)
+    data = goemotions_single(root, args.goemotions_split, None)
+    texts, gold = [e.text for e in data], np.array([str(e.label) for e in data])
+    labels = sorted(set(gold.tolist()))
+    pa, pb = a.classify(texts), b.classify(texts)
+    la, lb = np.array([p.label for p in pa]), np.array([p.label for p in pb])
+    r = paired_comparison(la == gold, lb == gold, seed=SEED)
+    enc.save()
+    return [Row(f"goemotions {args.goemotions_split} (taxonomy)", "B vs A, read alone",
+                "e5-small", {
+                    "n": len(data), "flagged_a": sum(p.sarcastic for p in pa),
+                    "flagged_b": sum(p.sarcastic for p in pb),
+                    "macro_f1_a": round(float(f1_score(gold, la, labels=labels,
+                                                       average="macro")), 4),
+                    "macro_f1_b": round(float(f1_score(gold, lb, labels=labels,
+                                                       average="macro")), 4),
+                    "accuracy_a": round(float(np.mean(la == gold)), 4),
+                    "accuracy_b": round(float(np.mean(lb == gold)), 4),
+                    "a_only": r.a_only, "b_only": r.b_only, "mcnemar_p": r.p_value},
+                notes=f"A {args.against}, B {MODEL}")]
+
+
 def part_goemotions_thresholds(root: str | None, args: Any) -> list[Row]:
     """GoEmotions, 28 labels, all of train, thresholds from the validation split: the head on
     the frozen encoder with a threshold per label vs the same head with one global
@@ -1046,7 +1081,7 @@ def main() -> None:
                     choices=["challenge", "sarcasm", "cped", "goemotions", "samplechats",
                              "goemotions_thresholds", "goemotions_finetune", "dev", "dev5", "compare",
                              "written_per_class", "thanks_errors", "mustard_finetune",
-                             "mustard_cross"])
+                             "mustard_cross", "goemotions_compare"])
     ap.add_argument("--data-root", default=None)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     ap.add_argument("--plot", default=str(ROOT / "docs" / "img" / "emotion_confusion.png"))
@@ -1055,6 +1090,8 @@ def main() -> None:
                     help="written_per_class: where the confusion matrix plot goes")
     ap.add_argument("--cap", type=int, default=8000, help="CPED test utterances (whole dialogues)")
     ap.add_argument("--goemotions-C", type=float, default=10.0)
+    ap.add_argument("--goemotions-split", choices=["dev", "test"], default="dev",
+                    help="goemotions_compare: the split both models read")
     ap.add_argument("--goemotions-train", type=int, default=20000,
                     help="seeded sample of GoEmotions train for the 28-label heads (0: all)")
     ap.add_argument("--ft-epochs", type=int, default=2,

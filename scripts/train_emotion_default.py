@@ -50,13 +50,17 @@ cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
 training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
-7: the emotion label guarded", "Dev set 10" and "Dev set 12"): D1, shipped at stop 41.
-``--sarcasm-gate-bypass 0.9`` gives D3 (the same arrays; its flags also pass the
-warm-surface gate when the sarcasm probability is at least 0.9: measured, not shipped,
-"Dev set 14"). ``--written`` with the five files under ``scripts/data/`` alone (rounds 1,
-5, 6, 7, 8) gives E8p, the model shipped at stop 40 (two fits); ``--written
-emotion_written.jsonl emotion_written_round5.jsonl emotion_written_round6.jsonl`` gives
-C, the model shipped at stop 39, whose sarcasm side E8p keeps (one fit);
+7: the emotion label guarded", "Dev set 10", "Dev set 12" and "Context-free praise"): D4,
+shipped at stop 41, whose sarcasm data also read 2,000 GoEmotions comments of the warm and
+plain classes without context as not sarcastic (``--sarcasm-goemotions``). With
+``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
+``--sarcasm-gate-bypass 0.9`` gives D3 (D1's arrays; its flags also pass the warm-surface
+gate when the sarcasm probability is at least 0.9: measured, withdrawn, "Dev set 14"). The
+models below also need ``--sarcasm-goemotions 0``. ``--written`` with the five files
+under ``scripts/data/`` alone (rounds 1, 5, 6, 7, 8) gives E8p, the model shipped at stop
+40 (two fits); ``--written emotion_written.jsonl emotion_written_round5.jsonl
+emotion_written_round6.jsonl`` gives C, the model shipped at stop 39, whose sarcasm side
+E8p keeps (one fit);
 the same with ``--written-emotion-files all`` gives H56 (stop 38);
 ``--written scripts/data/emotion_written.jsonl`` the one before that (until 2026-11-29);
 ``--written-repeat 0`` the one before that (but for the held-out split, now by groups of
@@ -137,6 +141,24 @@ def goemotions_single(root: str | None, split: str, per_class: int | None,
     return out
 
 
+#: the taxonomy classes whose GoEmotions comments ``--sarcasm-goemotions`` reads as not
+#: sarcastic: sincere warm or plain comments, read without context
+GOEMOTIONS_NOT_SARCASTIC = ("satisfied", "happy", "grateful", "hopeful", "neutral")
+
+
+def goemotions_not_sarcastic(root: str | None, per_class: int, seed: int = SEED) -> list[Any]:
+    """GoEmotions *train* comments whose labels map to exactly one of
+    :data:`GOEMOTIONS_NOT_SARCASTIC`, at most ``per_class`` of each (seeded), without
+    context, as not sarcastic: the sarcasm head's only context-free sincere praise."""
+    from csdialog.datasets import LabelledExample
+
+    if per_class <= 0:
+        return []
+    keep = [e for e in goemotions_single(root, "train", per_class, seed=seed)
+            if e.label in GOEMOTIONS_NOT_SARCASTIC]
+    return [LabelledExample(e.text, "not_sarcastic") for e in keep]
+
+
 def cped_mapped(root: str | None, split: str, window: int = 3) -> list[Any]:
     """CPED utterances with context, emotion mapped to the taxonomy (unmapped dropped)."""
     from csdialog.datasets import LabelledExample, cped_examples
@@ -206,6 +228,7 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
                            irony=irony)[1] if n_sarc else []
     sarc = list(load_mustard(root)) + cped_irony(root, "valid", args.irony_negatives) + s_sarc
     sarc += cooperative_turns(getattr(args, "cooperative", 0))
+    sarc += goemotions_not_sarcastic(root, getattr(args, "sarcasm_goemotions", 0))
     w_emo, w_sarc = written_data(args)
     return emo + w_emo, sarc + w_sarc
 
@@ -404,6 +427,11 @@ def main() -> None:
     ap.add_argument("--sarcasm-reply-features", action="store_true",
                     help="the sarcasm head also reads the other side's last turn and its "
                          "product with the turn's warm surface (not in the shipped model)")
+    ap.add_argument("--sarcasm-goemotions", type=int, default=400, metavar="N",
+                    help="GoEmotions train comments mapping to satisfied, happy, grateful, "
+                         "hopeful or neutral, at most N per class, read without context as "
+                         "not sarcastic in the sarcasm data (default 400, as shipped since "
+                         "stop 41; 0 gives D1)")
     ap.add_argument("--sarcasm-gate-bypass", type=_bypass, default=None, metavar="P",
                     help="a turn whose sarcasm probability is at least P is flagged even "
                          "without a warm surface (EmotionClassifier(sarcasm_gate_bypass=); "
@@ -538,6 +566,11 @@ def main() -> None:
         "emotion_counts": dict(sorted(Counter(e.label for e in emo).items())),
         "sarcasm_counts": dict(Counter(e.label for e in sarc)),
     }
+    if args.sarcasm_goemotions:
+        card["data"] += (f"; the sarcasm data also reads GoEmotions train comments mapping to "
+                         f"{', '.join(GOEMOTIONS_NOT_SARCASTIC)} (at most "
+                         f"{args.sarcasm_goemotions} per class, without context) as not "
+                         f"sarcastic")
     if args.sarcasm_from:
         card["sarcasm_side"] = f"kept unchanged from {args.sarcasm_from}"
         card.pop("sarcasm_counts")

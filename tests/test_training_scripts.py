@@ -332,3 +332,33 @@ def test_cross_encoder_data_flags_are_checked_before_training(flags: list[str],
     run = subprocess.run([sys.executable, str(script), "--data-root", "/nonexistent", *flags],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and message in run.stderr
+
+
+def test_goemotions_not_sarcastic_keeps_the_warm_and_plain_classes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """--sarcasm-goemotions: GoEmotions train comments of the warm and plain classes, read
+    without context, as not sarcastic; the others (angry, sad...) are left out; 0 reads
+    nothing."""
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import train_emotion_default as ted
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    from csdialog.datasets import LabelledExample
+
+    seen: list[tuple[str, int | None]] = []
+
+    def fake(root: str | None, split: str, per_class: int | None,
+             seed: int = 0) -> list[LabelledExample]:
+        seen.append((split, per_class))
+        return [LabelledExample(f"{k} comment", k)
+                for k in ("happy", "angry", "neutral", "sad", "grateful")]
+
+    monkeypatch.setattr(ted, "goemotions_single", fake)
+    assert ted.goemotions_not_sarcastic(None, 0) == [] and not seen
+    out = ted.goemotions_not_sarcastic(None, 5)
+    assert seen == [("train", 5)]
+    assert [(e.text, e.label) for e in out] == [
+        ("happy comment", "not_sarcastic"), ("neutral comment", "not_sarcastic"),
+        ("grateful comment", "not_sarcastic")]
+    assert all(not e.context for e in out)
