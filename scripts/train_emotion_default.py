@@ -21,7 +21,10 @@ Training data (all read in place from the shared data root; see docs/model-card-
   ``--cooperative`` dialogues of version 4 (``scripts/cooperative_banks.py``: warm,
   cooperative turns from the middle of a chat, such as an order number given with thanks)
   as not sarcastic. These feed only the sarcasm side: trained into the emotion head as
-  well, the hard cases cost emotion accuracy on the other service categories.
+  well, the hard cases cost emotion accuracy on the other service categories. Since stop
+  41 also ``--sarcasm-goemotions`` (400) GoEmotions train comments per warm or plain class
+  (satisfied, happy, grateful, hopeful, neutral), without context, as not sarcastic: the
+  only context-free sincere examples of the sarcasm head.
 
 The hand-written service dialogues (``--written``; ``scripts/data/README.md``), written for
 training by writers who read none of the evaluation sets, are split between the two sides
@@ -103,7 +106,7 @@ WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
 _ROUND = {n: ROOT / "scripts" / "data" / f"emotion_written_round{n}.jsonl" for n in (5, 6, 7, 8)}
 #: the dev sets that have decided or screened something and can decide nothing again, read
 #: as sarcasm training data since stop 41 (model D1). Dev sets 2 and 3 (the unit tests'
-#: guards), 11, 12 and 13 (held out) and the challenge set are in no training data.
+#: guards), 11 to 14 (held out) and the challenge set are in no training data.
 DEV_TRAINING = tuple(ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
                      for n in ("", 4, 5, 6, 7, 8, 9, 10))
 #: the hand-written files the shipped model reads (``--written``'s default), in this order
