@@ -131,13 +131,17 @@ HELD_OUT = {
                             "thanks_for_information": 32, "polite_followup": 16,
                             "cooperative_answer": 16, "chatty_reaction": 16,
                             "sarcastic_midturn": 48},
+    **{f"emotion_dev{n}.jsonl": {"sincere_thanks": 88, "sarcastic_thanks": 88,
+                                 "plain_complaint": 48, "thanks_for_information": 24,
+                                 "polite_followup": 8, "cooperative_answer": 8,
+                                 "chatty_reaction": 16, "sarcastic_midturn": 40}
+       for n in (15, 16)},
 }
 #: the languages of each held-out set (the others: en 150, zh 150, zh-tw 50, mix 50)
 HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40},
                   "emotion_dev9.jsonl": {"en": 60, "zh": 60, "zh-tw": 60, "mix": 60},
-                  "emotion_dev12.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40},
-                  "emotion_dev13.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40},
-                  "emotion_dev14.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40}}
+                  **{f"emotion_dev{n}.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40}
+                     for n in (12, 13, 14, 15, 16)}}
 
 
 #: dev set 7's sincere mid-chat emotions other than confused, per 50 chats
@@ -157,7 +161,7 @@ DEV8_EMOTIONS = {e: 2 for e in ("anxious", "sad", "hopeful", "disappointed", "sa
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_dev_sets_are_well_formed(name: str) -> None:
-    """Dev sets 5 to 14 (benchmarks/data/, held out): the categories and languages of their
+    """Dev sets 5 to 16 (benchmarks/data/, held out): the categories and languages of their
     briefs; an end-of-chat thanks has no customer turn after it, every other target has
     one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
@@ -174,7 +178,8 @@ def test_held_out_dev_sets_are_well_formed(name: str) -> None:
         assert r["sarcastic"] == r["category"].startswith("sarcastic_") \
             == (r["meant"] is not None), r["id"]
         closing = r["category"] in ("sincere_thanks", "sarcastic_thanks")
-        assert ("customer" in {x["role"] for x in turns[t + 1:]}) != closing, r["id"]
+        if r["category"] != "plain_complaint":  # closing or mid-chat, both on purpose
+            assert ("customer" in {x["role"] for x in turns[t + 1:]}) != closing, r["id"]
     if name == "emotion_dev7.jsonl":  # the emotions its brief asks for
         sincere = Counter(r["emotion"] for r in rows if r["category"] == "sincere_emotion")
         assert sincere == {e: 8 * n for e, n in DEV7_EMOTIONS.items()}
@@ -254,9 +259,10 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
 
 
 #: the sets no training file may touch: the challenge set (the test), dev sets 2 and 3 (the
-#: unit tests' guards) and the held-out dev sets 11 to 13
+#: unit tests' guards) and the held-out dev sets 11 to 16
 NEVER_TRAINED = ("emotion_dev2.jsonl", "emotion_dev3.jsonl", "emotion_dev11.jsonl",
-                 "emotion_dev12.jsonl", "emotion_dev13.jsonl", "emotion_dev14.jsonl")
+                 "emotion_dev12.jsonl", "emotion_dev13.jsonl", "emotion_dev14.jsonl",
+                 "emotion_dev15.jsonl", "emotion_dev16.jsonl")
 
 
 def test_default_written_files_split_and_keep_the_held_out_sets_apart() -> None:
