@@ -370,7 +370,8 @@ def part_compare(root: str | None, args: Any) -> list[Row]:
     ``confused`` ones), the counts each model alone gets right, the exact McNemar p-value
     and the paired bootstrap 95% interval of the difference (B - A); and per set, how
     many sarcasm flags the two share, the largest difference of their sarcasm scores and
-    the macro-F1 of each one's emotion label over the gold classes."""
+    the macro-F1 of each one's emotion label over the gold classes. With ``--pool-sets``
+    (two sets or more), the same rows for those sets pooled as well."""
     from sklearn.metrics import f1_score
 
     from csdialog.emotion import EmotionClassifier
@@ -381,10 +382,26 @@ def part_compare(root: str | None, args: Any) -> list[Row]:
     a = EmotionClassifier.from_pretrained(args.against, encoder=enc)
     sets = {"challenge": CHALLENGE, **DEV_SETS}
     out = []
-    for name in args.compare_sets:
-        rows = load_challenge(sets[name])
-        items = challenge_items(rows, 3)
-        pa, pb = a.classify(items), b.classify(items)
+    done: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
+    pooled = list(args.pool_sets or [])
+    if pooled and len(pooled) < 2:
+        raise SystemExit(f"--pool-sets with --part compare pools two sets or more; got {pooled}")
+    names = list(args.compare_sets) + ([" + ".join(pooled)] if pooled else [])
+    for name in names:
+        if name in sets:
+            rows = load_challenge(sets[name])
+            items = challenge_items(rows, 3)
+            pa, pb = a.classify(items), b.classify(items)
+            done[name] = (rows, pa, pb)
+        else:  # the pooled sets, each classified once
+            for part in pooled:
+                if part not in done:
+                    rows = load_challenge(sets[part])
+                    items = challenge_items(rows, 3)
+                    done[part] = (rows, a.classify(items), b.classify(items))
+            rows = [r for part in pooled for r in done[part][0]]
+            pa = [p for part in pooled for p in done[part][1]]
+            pb = [p for part in pooled for p in done[part][2]]
         fa = np.array([pr.sarcastic for pr in pa])
         fb = np.array([pr.sarcastic for pr in pb])
         y = np.array([bool(r["sarcastic"]) for r in rows])
@@ -1118,7 +1135,8 @@ def main() -> None:
                     help="compare: the sets to compare on (the challenge set is the test: "
                          "compare on it after a choice, not to make one)")
     ap.add_argument("--pool-sets", nargs="+", default=None, choices=list(DEV_SETS),
-                    help="written_per_class: the dev sets pooled (default: all of them)")
+                    help="written_per_class, thanks_errors: the dev sets pooled (default: all "
+                         "of them); compare: also these sets pooled (two or more)")
     ap.add_argument("--cross-lora", type=int, default=8, help="mustard_cross: LoRA rank")
     ap.add_argument("--cross-lr", type=float, default=3e-4, help="mustard_cross: learning rate")
     ap.add_argument("--cross-epochs", type=int, default=3, help="mustard_cross: epochs per fold")
