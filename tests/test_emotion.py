@@ -610,3 +610,69 @@ def test_reply_features_widen_the_sarcasm_head_and_round_trip(tmp_path: Path) ->
     assert not S[0, -2 * ENC.dim:].any()
     with pytest.raises(ValidationError, match="sarcasm_reply_features"):
         _pinned(wide)  # the kept sarcasm side reads features this classifier would not
+
+
+def test_sarcasm_C_auto_chooses_from_the_grid_uses_it_and_round_trips(tmp_path: Path) -> None:
+    """``sarcasm_C="auto"``: a value of the grid, the one the head was then fitted with
+    (same arrays as that number given directly); saved, reloaded; folders written before
+    the setting keep their number."""
+    from csdialog.emotion import SARCASM_C_GRID
+
+    auto = _fit(window=2, sarcasm_C="auto")
+    assert auto.sarcasm_C_ in SARCASM_C_GRID
+    fixed = _fit(window=2, sarcasm_C=auto.sarcasm_C_)
+    assert fixed.sarcasm_C_ == auto.sarcasm_C_
+    assert auto.sarcasm_head_ is not None and fixed.sarcasm_head_ is not None
+    np.testing.assert_array_equal(auto.sarcasm_head_.coef, fixed.sarcasm_head_.coef)
+    assert _fit(window=2, sarcasm_C="auto").sarcasm_C_ == auto.sarcasm_C_  # seeded
+    folder = auto.save_pretrained(tmp_path / "emo")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["sarcasm_C"] == auto.sarcasm_C_ and cfg["params"]["sarcasm_C"] == "auto"
+    loaded = EmotionClassifier.from_pretrained(folder, encoder=ENC)
+    assert loaded.sarcasm_C == "auto" and loaded.sarcasm_C_ == auto.sarcasm_C_
+    del cfg["sarcasm_C"]
+    cfg["params"]["sarcasm_C"] = 3.0
+    (folder / "config.json").write_text(json.dumps(cfg))
+    assert EmotionClassifier.from_pretrained(folder, encoder=ENC).sarcasm_C_ == 3.0
+    assert EmotionClassifier(ENC).fit([t for t, _ in EMO], [y for _, y in EMO]).sarcasm_C_ == 1.0
+
+
+def _noise_and_signal() -> tuple[list[ContextualText], np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    items = [ContextualText(f"turn {i} " + " ".join(rng.choice(list("abcdefghij"), 4)),
+                            (Turn("agent", FAIL[i % 4] if i % 2 else SOLVE[i % 4]),))
+             for i in range(120)]
+    signal = np.array([i % 2 == 1 for i in range(120)])  # the reply decides
+    noise = rng.permutation(signal)  # labels unrelated to the turns
+    return items, signal, noise
+
+
+def test_sarcasm_C_auto_regularises_noise_and_trusts_signal() -> None:
+    """Labels that nothing in the turns predicts get the strongest regularisation of the
+    grid; labels the context decides get a weaker one."""
+    from csdialog.emotion import SARCASM_C_GRID
+
+    items, signal, noise = _noise_and_signal()
+    emo = ([t for t, _ in EMO], [y for _, y in EMO])
+    chosen = {}
+    for name, y in (("noise", noise), ("signal", signal)):
+        clf = EmotionClassifier(ENC, window=1, sarcasm_C="auto", sarcasm_threshold=0.5)
+        chosen[name] = clf.fit(*emo, sarcasm_X=items, sarcasm_y=list(y)).sarcasm_C_
+    assert chosen["noise"] == SARCASM_C_GRID[0]
+    assert chosen["signal"] is not None and chosen["signal"] > SARCASM_C_GRID[0]
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "big", True, float("inf"), None])
+def test_sarcasm_C_must_be_positive_or_auto(bad: object) -> None:
+    with pytest.raises(ValidationError, match="sarcasm_C must be a positive number or 'auto'"):
+        _fit(sarcasm_C=bad)
+
+
+def test_sarcasm_C_auto_says_when_there_is_too_little_to_cross_validate() -> None:
+    ctx = (Turn("agent", "no refund"),)
+    items = [ContextualText("thanks a lot", ctx)] * 6 + [ContextualText(t, ctx) for t in THANKS]
+    ys = [False] * 6 + [True] * 4
+    with pytest.raises(ValidationError, match=r"at least 2 distinct sarcastic and 2 distinct "
+                                              r"sincere turns.*got 4 and 1"):
+        EmotionClassifier(ENC, sarcasm_C="auto").fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)

@@ -71,6 +71,7 @@ __all__ = [
     "EMOTIONS",
     "GOEMOTIONS_TO_TAXONOMY",
     "RESOLVED_PROTOTYPES",
+    "SARCASM_C_GRID",
     "UNRESOLVED_PROTOTYPES",
     "EmotionClassifier",
     "EmotionLabel",
@@ -131,6 +132,8 @@ UNRESOLVED_PROTOTYPES: tuple[str, ...] = (
     "That's not covered by our policy", "You'll have to contact someone else",
     "I don't have any information on that",
 )
+#: The values ``EmotionClassifier(sarcasm_C="auto")`` chooses the sarcasm head's C from.
+SARCASM_C_GRID: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 #: Weight of the sarcasm cross-encoder's probability in the sarcasm score (the head has
 #: the rest), when the model has one.
 _CROSS_WEIGHT = 0.5
@@ -426,7 +429,13 @@ class EmotionClassifier(ParamsMixin):
         window: previous turns (both roles) used as context.
         decay: recency weight of context turns.
         C: inverse regularisation of the emotion head.
-        sarcasm_C: inverse regularisation of the sarcasm head.
+        sarcasm_C: inverse regularisation of the sarcasm head, or ``"auto"``: chosen
+            from :data:`SARCASM_C_GRID` by 5-fold stratified cross-validation on the
+            head's training part (whole groups of identical turns on one side; the part
+            held out for the threshold stays out), by mean held-out log loss, ties to the
+            smaller C. Meant for refitting on your own, smaller sarcasm data: the
+            shipped model's 3.0 was set for about 29,000 turns (``sarcasm_C_`` keeps the
+            value used).
         calibrate: temperature-calibrate the emotion head on held-out data.
         sarcasm_threshold: probability above which a turn is sarcastic; ``"auto"``
             calibrates it on a held-out fifth of the sarcasm data (identical turns kept
@@ -478,6 +487,7 @@ class EmotionClassifier(ParamsMixin):
             ``emotion_`` (kept from ``fit(..., sarcasm_from=...)``), else ``None``.
         sarcasm_cross_: the sarcasm cross-encoder or ``None``.
         sarcasm_threshold_: the decision threshold.
+        sarcasm_C_: the sarcasm head's C (``sarcasm_C``, or the one ``"auto"`` chose).
         sarcasm_min_surface_: positive surface mass a turn needs to be flagged sarcastic.
         classes_: the emotion keys learned.
     """
@@ -489,7 +499,7 @@ class EmotionClassifier(ParamsMixin):
         window: int = 3,
         decay: float = 0.7,
         C: float = 30.0,
-        sarcasm_C: float = 1.0,
+        sarcasm_C: float | Literal["auto"] = 1.0,
         calibrate: bool = True,
         sarcasm_threshold: float | Literal["auto"] = "auto",
         roles: Sequence[str] | None = ("customer", "agent"),
@@ -578,6 +588,12 @@ class EmotionClassifier(ParamsMixin):
                 and 0 <= self.sarcasm_threshold <= 1):
             raise ValidationError(f"sarcasm_threshold must be 'auto' or in [0, 1], got "
                                   f"{self.sarcasm_threshold!r}")
+        if self.sarcasm_C != "auto" and not (
+                isinstance(self.sarcasm_C, int | float) and not isinstance(self.sarcasm_C, bool)
+                and 0 < self.sarcasm_C < float("inf")):
+            raise ValidationError(f"sarcasm_C must be a positive number or 'auto' (chosen by "
+                                  f"cross-validation on the sarcasm data), got "
+                                  f"{self.sarcasm_C!r}")
         cols: dict[str, Any] = {"text_column": text_column, "label_column": label_column,
                                 "context_column": context_column, "window": self.window}
         items, labels = as_training_data(X, y, **cols)
@@ -606,6 +622,8 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_emotion_: IntentClassifier | None = None
         self.sarcasm_threshold_ = 0.5 if self.sarcasm_threshold == "auto" else float(
             self.sarcasm_threshold)
+        self.sarcasm_C_: float | None = (None if self.sarcasm_C == "auto"
+                                         else float(self.sarcasm_C))
         self.sarcasm_min_surface_ = _MIN_SURFACE
         if source is not None:  # its prototypes' embeddings come with it
             self._keep_sarcasm(source)
@@ -670,6 +688,7 @@ class EmotionClassifier(ParamsMixin):
         self.sarcasm_head_ = source.sarcasm_head_
         self.sarcasm_cross_ = source.sarcasm_cross_
         self.sarcasm_threshold_ = source.sarcasm_threshold_
+        self.sarcasm_C_ = source.sarcasm_C_
         self.sarcasm_min_surface_ = source.sarcasm_min_surface_
         self.resolution_ = source.resolution_
 
@@ -807,9 +826,13 @@ class EmotionClassifier(ParamsMixin):
         rng = np.random.default_rng(self.random_state)
         self.sarcasm_cross_ = None
         temperature = 1.0
-        if (self.sarcasm_threshold == "auto" and len(y) >= 40) or cross_args is not None:
-            held = _held_out(items, y, self.window, rng)
-            sub = fit_linear_head(S[~held], y[~held], n_classes=2, C=self.sarcasm_C,
+        split = (self.sarcasm_threshold == "auto" and len(y) >= 40) or cross_args is not None
+        held = _held_out(items, y, self.window, rng) if split else np.zeros(len(y), dtype=bool)
+        self.sarcasm_C_ = (self._choose_sarcasm_C([items[i] for i in np.flatnonzero(~held)],
+                                                  S[~held], y[~held])
+                           if self.sarcasm_C == "auto" else float(self.sarcasm_C))
+        if split:
+            sub = fit_linear_head(S[~held], y[~held], n_classes=2, C=self.sarcasm_C_,
                                   class_weight="balanced")
             p = sub.proba(S[held])[:, 1]
             if cross_args is not None:
@@ -838,9 +861,42 @@ class EmotionClassifier(ParamsMixin):
                 self.sarcasm_threshold_ = _plateau_threshold(p, y[held])
             if self.calibrate:
                 temperature = fit_temperature(sub.logits(S[held]), y[held])
-        head = fit_linear_head(S, y, n_classes=2, C=self.sarcasm_C, class_weight="balanced")
+        head = fit_linear_head(S, y, n_classes=2, C=self.sarcasm_C_, class_weight="balanced")
         head.temperature = temperature
         self.sarcasm_head_ = head
+
+    def _choose_sarcasm_C(self, items: Sequence[ContextualText], S: np.ndarray,
+                          y: np.ndarray) -> float:
+        """``sarcasm_C="auto"``: the C of :data:`SARCASM_C_GRID` with the lowest mean
+        held-out log loss over 5 stratified folds of whole groups of identical turns
+        (fewer folds when a class has fewer than 5 groups); ties to the smaller C."""
+        groups: dict[tuple[str, ...], int] = {}
+        gid = np.array([groups.setdefault(_group_key(it, self.window), len(groups))
+                        for it in items])
+        n_folds = min(5, *(len(set(gid[y == c].tolist())) for c in (0, 1)))
+        if n_folds < 2:
+            raise ValidationError(
+                f"sarcasm_C='auto' needs at least 2 distinct sarcastic and 2 distinct sincere "
+                f"turns to cross-validate, got {len(set(gid[y == 1].tolist()))} and "
+                f"{len(set(gid[y == 0].tolist()))}: pass a number for sarcasm_C")
+        rng = np.random.default_rng(self.random_state)
+        fold = np.empty(len(y), dtype=np.int64)
+        for c in (0, 1):  # whole groups, dealt to folds in a seeded order, per class
+            g = np.unique(gid[y == c])
+            for k, gg in enumerate(rng.permutation(g).tolist()):
+                fold[(gid == gg) & (y == c)] = k % n_folds
+        losses = []
+        for C in SARCASM_C_GRID:
+            total = 0.0
+            for k in range(n_folds):
+                te = fold == k
+                head = fit_linear_head(S[~te], y[~te], n_classes=2, C=C, class_weight="balanced")
+                p = np.clip(head.proba(S[te])[np.arange(int(te.sum())), y[te]], 1e-12, 1.0)
+                total += float(-np.log(p).mean())
+            losses.append(total / n_folds)
+        best = min(losses)
+        return float(next(C for C, loss in zip(SARCASM_C_GRID, losses, strict=True)
+                          if loss <= best + 1e-12))
 
     def _sarcasm_scores(self, items: Sequence[ContextualText], S: np.ndarray,
                         only: np.ndarray | None = None, head: np.ndarray | None = None,
@@ -1021,6 +1077,7 @@ class EmotionClassifier(ParamsMixin):
             "params": params, "classes": [str(c) for c in self.classes_],
             "has_sarcasm": self.sarcasm_head_ is not None,
             "sarcasm_threshold": self.sarcasm_threshold_,
+            "sarcasm_C": self.sarcasm_C_,
             "sarcasm_min_surface": self.sarcasm_min_surface_,
             "sarcasm_temperature": (self.sarcasm_head_.temperature
                                     if self.sarcasm_head_ is not None else 1.0),
@@ -1054,6 +1111,8 @@ class EmotionClassifier(ParamsMixin):
                 raise ModelFolderError(f"{path}: the emotion head's labels do not match "
                                        f"config.json")
             self.sarcasm_threshold_ = float(config["sarcasm_threshold"])
+            self.sarcasm_C_ = (float(config["sarcasm_C"]) if config.get("sarcasm_C") is not None
+                               else float(self.sarcasm_C) if self.sarcasm_C != "auto" else None)
             self.sarcasm_min_surface_ = float(config.get("sarcasm_min_surface", 0.5))
             self.resolution_ = (arrays["resolved"], arrays["unresolved"])
             self.sarcasm_head_ = (LinearHead.from_arrays(
