@@ -440,6 +440,11 @@ def main() -> None:
                          "without a warm surface (EmotionClassifier(sarcasm_gate_bypass=); "
                          "default: none, as shipped; 0.9 gives D3, measured and not "
                          "shipped; it changes no array, only the flags)")
+    ap.add_argument("--sarcasm-complaint-gate", action=argparse.BooleanOptionalAction,
+                    default=False,
+                    help="never flag a polite complaint (words of thanks, then a contrast "
+                         "word and no warm word after it; EmotionClassifier("
+                         "sarcasm_complaint_gate=); it changes no array, only the flags)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
@@ -530,7 +535,8 @@ def main() -> None:
     clf = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
                             sarcasm_finetune=finetune, class_weight=weight,
                             sarcasm_reply_features=args.sarcasm_reply_features,
-                            sarcasm_gate_bypass=args.sarcasm_gate_bypass)
+                            sarcasm_gate_bypass=args.sarcasm_gate_bypass,
+                            sarcasm_complaint_gate=args.sarcasm_complaint_gate)
     cross = None
     if args.cross_written:
         cross = [ex for f in args.cross_written for ex in written_turns(f, 1)[1]]
@@ -543,7 +549,8 @@ def main() -> None:
         base = EmotionClassifier(enc, window=3, sarcasm_C=args.sarcasm_C, random_state=SEED,
                                  sarcasm_finetune=finetune,
                                  sarcasm_reply_features=args.sarcasm_reply_features,
-                                 sarcasm_gate_bypass=args.sarcasm_gate_bypass)
+                                 sarcasm_gate_bypass=args.sarcasm_gate_bypass,
+                                 sarcasm_complaint_gate=args.sarcasm_complaint_gate)
         base.fit(base_emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
         clf.fit(emo, sarcasm_from=base)
     else:

@@ -676,3 +676,67 @@ def test_sarcasm_C_auto_says_when_there_is_too_little_to_cross_validate() -> Non
                                               r"sincere turns.*got 4 and 1"):
         EmotionClassifier(ENC, sarcasm_C="auto").fit(
             [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)
+
+
+@pytest.mark.parametrize(("text", "complaint"), [
+    ("Thanks for checking, but that doesn't solve anything.", True),
+    ("Thank you for your time. However, I'm no further forward.", True),
+    ("谢谢回复，不过说明书我看过了", True),
+    ("謝謝～不過這沒有回答到我的問題耶", True),
+    ("感谢回复，只是我还是不明白", True),
+    ("谢谢，但这样我们还是每晚都睡不好", True),
+    ("Thanks a lot, great job", False),  # no turn
+    ("Thanks, but hey, top advice, great", False),  # praise after the turn: irony
+    ("谢谢你们，不但快而且好", False),  # 不但 is not a contrast
+    ("But the parcel never came, thanks", False),  # the contrast comes before the thanks
+    ("This is useless", False),  # no thanks at all
+])
+def test_polite_complaint_words(text: str, complaint: bool) -> None:
+    from csdialog.emotion import _polite_complaint
+
+    assert _polite_complaint(text) is complaint
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_polite_complaint_needs_words_of_thanks(text: str) -> None:
+    from csdialog.emotion import _THANKS_WORDS, _polite_complaint
+
+    assert _polite_complaint(text) in (True, False)
+    if not _THANKS_WORDS.search(text):
+        assert not _polite_complaint(text)
+
+
+def test_complaint_gate_keeps_polite_complaints_unflagged_and_round_trips(
+        tmp_path: Path) -> None:
+    """With ``sarcasm_complaint_gate`` a polite complaint (thanks, then "but" and no warm
+    word after it) is never flagged, whatever its probability; sarcastic thanks still are;
+    the setting is saved, old folders keep it off, and it is part of the kept sarcasm side."""
+    clf = _fit(window=2)
+    clf.sarcasm_threshold_ = 0.0  # every warm turn passes the threshold: the gates decide
+    failed = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
+    items = [ContextualText(t, failed) for t in (
+        "thanks a lot", "thanks for checking, but that does not help",
+        "谢谢你，不过还是没解决", "thanks, but great job, really")]
+    assert [pr.sarcastic for pr in clf.classify(items)] == [True, True, True, True]
+    clf.sarcasm_complaint_gate = True
+    gated = [pr.sarcastic for pr in clf.classify(items)]
+    assert gated == [True, False, False, True]
+    np.testing.assert_array_equal(clf.sarcasm_proba(items), _fit(window=2).sarcasm_proba(items))
+    back = EmotionClassifier.from_pretrained(clf.save_pretrained(tmp_path / "c"), encoder=ENC)
+    assert back.sarcasm_complaint_gate is True
+    back.sarcasm_threshold_ = 0.0
+    assert [pr.sarcastic for pr in back.classify(items)] == gated
+    config = json.loads((tmp_path / "c" / "config.json").read_text(encoding="utf-8"))
+    del config["params"]["sarcasm_complaint_gate"]  # a folder saved before the setting
+    (tmp_path / "c" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert EmotionClassifier.from_pretrained(tmp_path / "c", encoder=ENC).sarcasm_complaint_gate \
+        is False
+    assert EmotionClassifier(ENC).sarcasm_complaint_gate is False
+    with pytest.raises(ValidationError, match="sarcasm_complaint_gate"):
+        EmotionClassifier(ENC, window=2).fit([t for t, _ in EMO], [y for _, y in EMO],
+                                             sarcasm_from=clf)
+    kept = EmotionClassifier(ENC, window=2, sarcasm_complaint_gate=True).fit(
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    kept.sarcasm_threshold_ = 0.0
+    assert [pr.sarcastic for pr in kept.classify(items)] == gated
