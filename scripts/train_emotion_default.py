@@ -441,10 +441,12 @@ def main() -> None:
                          "default: none, as shipped; 0.9 gives D3, measured and not "
                          "shipped; it changes no array, only the flags)")
     ap.add_argument("--sarcasm-complaint-gate", action=argparse.BooleanOptionalAction,
-                    default=False,
+                    default=True,
                     help="never flag a polite complaint (words of thanks, then a contrast "
                          "word and no warm word after it; EmotionClassifier("
-                         "sarcasm_complaint_gate=); it changes no array, only the flags)")
+                         "sarcasm_complaint_gate=); on as shipped since stop 42 (G1); "
+                         "--no-sarcasm-complaint-gate gives D4; it changes no array, only "
+                         "the flags)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")

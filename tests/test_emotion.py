@@ -711,8 +711,9 @@ def test_complaint_gate_keeps_polite_complaints_unflagged_and_round_trips(
         tmp_path: Path) -> None:
     """With ``sarcasm_complaint_gate`` a polite complaint (thanks, then "but" and no warm
     word after it) is never flagged, whatever its probability; sarcastic thanks still are;
-    the setting is saved, old folders keep it off, and it is part of the kept sarcasm side."""
-    clf = _fit(window=2)
+    the setting is saved, on by default, off in old folders, and part of the kept sarcasm
+    side."""
+    clf = _fit(window=2, sarcasm_complaint_gate=False)
     clf.sarcasm_threshold_ = 0.0  # every warm turn passes the threshold: the gates decide
     failed = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
     items = [ContextualText(t, failed) for t in (
@@ -732,11 +733,11 @@ def test_complaint_gate_keeps_polite_complaints_unflagged_and_round_trips(
     (tmp_path / "c" / "config.json").write_text(json.dumps(config), encoding="utf-8")
     assert EmotionClassifier.from_pretrained(tmp_path / "c", encoder=ENC).sarcasm_complaint_gate \
         is False
-    assert EmotionClassifier(ENC).sarcasm_complaint_gate is False
+    assert EmotionClassifier(ENC).sarcasm_complaint_gate is True  # on by default, as shipped
     with pytest.raises(ValidationError, match="sarcasm_complaint_gate"):
-        EmotionClassifier(ENC, window=2).fit([t for t, _ in EMO], [y for _, y in EMO],
-                                             sarcasm_from=clf)
-    kept = EmotionClassifier(ENC, window=2, sarcasm_complaint_gate=True).fit(
+        EmotionClassifier(ENC, window=2, sarcasm_complaint_gate=False).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    kept = EmotionClassifier(ENC, window=2).fit(
         [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
     kept.sarcasm_threshold_ = 0.0
     assert [pr.sarcastic for pr in kept.classify(items)] == gated

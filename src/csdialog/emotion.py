@@ -493,8 +493,8 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_complaint_gate: a turn whose words of thanks are followed by a contrast word
             ("but", "however", "不过", "但是", "可是"...) with no word of thanks or praise
             after the last one is a polite complaint ("Thanks for checking, but that
-            doesn't solve anything"), never flagged sarcastic (models saved before this
-            setting keep it off).
+            doesn't solve anything"), never flagged sarcastic. On by default and in the
+            shipped model since stop 42; models saved before this setting keep it off.
         sarcasm_gate_bypass: ``None`` (off, as in the shipped model) or a probability in
             ``(0, 1]``: a turn whose sarcasm probability is at least this is flagged even
             when its surface is not warm (no words of thanks or praise, and the emotion
@@ -538,7 +538,7 @@ class EmotionClassifier(ParamsMixin):
         class_weight: Literal["balanced"] | None = None,
         sarcasm_reply_features: bool = False,
         sarcasm_gate_bypass: float | None = None,
-        sarcasm_complaint_gate: bool = False,
+        sarcasm_complaint_gate: bool = True,
     ) -> None:
         self.encoder = encoder
         self.window = window
