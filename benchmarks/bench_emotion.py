@@ -97,7 +97,7 @@ DEV5 = ROOT / "benchmarks" / "data" / "emotion_dev5.jsonl"
 #: cooperative answers, chatty reactions). Held out for ``--part compare``.
 DEV6 = ROOT / "benchmarks" / "data" / "emotion_dev6.jsonl"
 #: The development sets by name (each target turn labelled with its emotion; the challenge
-#: set, the test, is not one of them). Dev sets 7 to 18 (2026-11-29) were held out for
+#: set, the test, is not one of them). Dev sets 7 to 19 (2026-11-29) were held out for
 #: ``--part compare``; how each was written, its categories and its first use are in
 #: ``benchmarks/data/emotion_devN_brief.md``. Since stop 41, dev sets 1 and 4 to 10 are
 #: also the sarcasm side's training data (``scripts/train_emotion_default.py``'s
@@ -105,7 +105,7 @@ DEV6 = ROOT / "benchmarks" / "data" / "emotion_dev6.jsonl"
 DEV_SETS = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
             "dev set 5": DEV5, "dev set 6": DEV6,
             **{f"dev set {n}": ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
-               for n in range(7, 19)}}
+               for n in range(7, 20)}}
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(
