@@ -383,25 +383,24 @@ def part_compare(root: str | None, args: Any) -> list[Row]:
     sets = {"challenge": CHALLENGE, **DEV_SETS}
     out = []
     done: dict[str, tuple[list[Any], list[Any], list[Any]]] = {}
+
+    def classified(name: str) -> tuple[list[Any], list[Any], list[Any]]:
+        """(rows, A's predictions, B's predictions) of a set, each set classified once."""
+        if name not in done:
+            rows = load_challenge(sets[name])
+            items = challenge_items(rows, 3)
+            done[name] = (rows, a.classify(items), b.classify(items))
+        return done[name]
+
     pooled = list(args.pool_sets or [])
     if pooled and len(pooled) < 2:
         raise SystemExit(f"--pool-sets with --part compare pools two sets or more; got {pooled}")
-    names = list(args.compare_sets) + ([" + ".join(pooled)] if pooled else [])
-    for name in names:
-        if name in sets:
-            rows = load_challenge(sets[name])
-            items = challenge_items(rows, 3)
-            pa, pb = a.classify(items), b.classify(items)
-            done[name] = (rows, pa, pb)
-        else:  # the pooled sets, each classified once
-            for part in pooled:
-                if part not in done:
-                    rows = load_challenge(sets[part])
-                    items = challenge_items(rows, 3)
-                    done[part] = (rows, a.classify(items), b.classify(items))
-            rows = [r for part in pooled for r in done[part][0]]
-            pa = [p for part in pooled for p in done[part][1]]
-            pb = [p for part in pooled for p in done[part][2]]
+    groups = [(name, [name]) for name in args.compare_sets]
+    groups += [(" + ".join(pooled), pooled)] if pooled else []
+    for name, parts in groups:
+        rows = [r for part in parts for r in classified(part)[0]]
+        pa = [p for part in parts for p in classified(part)[1]]
+        pb = [p for part in parts for p in classified(part)[2]]
         fa = np.array([pr.sarcastic for pr in pa])
         fb = np.array([pr.sarcastic for pr in pb])
         y = np.array([bool(r["sarcastic"]) for r in rows])

@@ -53,10 +53,12 @@ cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
 training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
-7: the emotion label guarded", "Dev set 10", "Dev set 12" and "Context-free praise"): D4,
-shipped at stop 41, whose sarcasm data also read 2,000 GoEmotions comments of the warm and
-plain classes without context as not sarcastic (``--sarcasm-goemotions``). With
-``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
+7: the emotion label guarded", "Dev set 10", "Dev set 12", "Context-free praise" and "Dev
+sets 15 to 19"): G1, shipped at stop 42, which is D4's arrays with the polite-complaint veto
+on (``--sarcasm-complaint-gate``; ``--no-sarcasm-complaint-gate`` gives D4, and every model
+below also needs it). D4, shipped at stop 41, is the sarcasm data that also read 2,000
+GoEmotions comments of the warm and plain classes without context as not sarcastic
+(``--sarcasm-goemotions``). With ``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
 ``--sarcasm-gate-bypass 0.9`` gives D3 (D1's arrays; its flags also pass the warm-surface
 gate when the sarcasm probability is at least 0.9: measured, withdrawn, "Dev set 14"). The
 models below also need ``--sarcasm-goemotions 0``. ``--written`` with the five files
@@ -106,7 +108,8 @@ WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
 _ROUND = {n: ROOT / "scripts" / "data" / f"emotion_written_round{n}.jsonl" for n in (5, 6, 7, 8)}
 #: the dev sets that have decided or screened something and can decide nothing again, read
 #: as sarcasm training data since stop 41 (model D1). Dev sets 2 and 3 (the unit tests'
-#: guards), 11 to 14 (held out) and the challenge set are in no training data.
+#: guards), 11 to 19 (they decided the candidates of stops 41 and 42) and the challenge set
+#: are in no training data.
 DEV_TRAINING = tuple(ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
                      for n in ("", 4, 5, 6, 7, 8, 9, 10))
 #: the hand-written files the shipped model reads (``--written``'s default), in this order

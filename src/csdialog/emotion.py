@@ -912,9 +912,10 @@ class EmotionClassifier(ParamsMixin):
         rng = np.random.default_rng(self.random_state)
         fold = np.empty(len(y), dtype=np.int64)
         for c in (0, 1):  # whole groups, dealt to folds in a seeded order, per class
-            g = np.unique(gid[y == c])
-            for k, gg in enumerate(rng.permutation(g).tolist()):
-                fold[(gid == gg) & (y == c)] = k % n_folds
+            order = rng.permutation(np.unique(gid[y == c]))
+            fold_of = np.empty(len(groups), dtype=np.int64)
+            fold_of[order] = np.arange(len(order)) % n_folds
+            fold[y == c] = fold_of[gid[y == c]]
         losses = []
         for C in SARCASM_C_GRID:
             total = 0.0
