@@ -345,6 +345,20 @@ def _written_file(path: str, repeat: int) -> tuple[list[Any], list[Any]]:
     return emo, sarc
 
 
+def _threshold(value: str) -> float | str:
+    """``--sarcasm-threshold``: ``auto`` or a probability in [0, 1]."""
+    if value.lower() == "auto":
+        return "auto"
+    try:
+        p = float(value)
+    except ValueError:
+        p = -1.0
+    if not 0 <= p <= 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a probability in [0, 1], got "
+                                         f"{value!r}")
+    return p
+
+
 def _bypass(value: str) -> float | None:
     """``--sarcasm-gate-bypass``: a probability in (0, 1], or ``none``."""
     if value.lower() == "none":
@@ -463,6 +477,11 @@ def main() -> None:
     ap.add_argument("--cross-cooperative", type=int, default=0, metavar="N",
                     help="with --cross-written: also N warm cooperative mid-dialogue turns "
                          "(the first N of --cooperative's) as not sarcastic")
+    ap.add_argument("--sarcasm-threshold", type=_threshold, default="auto", metavar="P",
+                    help="the sarcasm decision threshold: 'auto' (the plateau threshold on the "
+                         "held-out fifth) or a probability in [0, 1] "
+                         "(EmotionClassifier(sarcasm_threshold=); it changes no array, only "
+                         "the flags)")
     ap.add_argument("--sarcasm-epochs", type=int, default=3)
     ap.add_argument("--sarcasm-lr", type=float, default=3e-4)
     ap.add_argument("--encoder", default="e5-small",
@@ -541,7 +560,8 @@ def main() -> None:
                             sarcasm_finetune=finetune, class_weight=weight,
                             sarcasm_reply_features=args.sarcasm_reply_features,
                             sarcasm_gate_bypass=args.sarcasm_gate_bypass,
-                            sarcasm_complaint_gate=args.sarcasm_complaint_gate)
+                            sarcasm_complaint_gate=args.sarcasm_complaint_gate,
+                            sarcasm_threshold=args.sarcasm_threshold)
     cross = None
     if args.cross_written:
         cross = [ex for f in args.cross_written for ex in written_turns(f, 1)[1]]
@@ -555,7 +575,8 @@ def main() -> None:
                                  sarcasm_finetune=finetune,
                                  sarcasm_reply_features=args.sarcasm_reply_features,
                                  sarcasm_gate_bypass=args.sarcasm_gate_bypass,
-                                 sarcasm_complaint_gate=args.sarcasm_complaint_gate)
+                                 sarcasm_complaint_gate=args.sarcasm_complaint_gate,
+                                 sarcasm_threshold=args.sarcasm_threshold)
         base.fit(base_emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
         clf.fit(emo, sarcasm_from=base)
     else:
