@@ -429,7 +429,13 @@ class _SarcasmCrossEncoder:
 
             from csdialog.training import CrossEncoderParts, apply_lora
 
-            model = apply_lora(copy.deepcopy(hf._load_torch()), lora)
+            held = hf._model is not None  # the encoder keeps a PyTorch model already
+            base = hf._load_torch()
+            if held:  # it may be fine-tuned or exported later: update a copy
+                model = apply_lora(copy.deepcopy(base), lora)
+            else:  # loaded for us alone: take it over, one copy in memory instead of two
+                hf._model = None
+                model = apply_lora(base, lora)
             model.eval()
             if head.shape != (int(model.config.hidden_size) + 1,):
                 raise ModelFolderError(
