@@ -47,25 +47,16 @@ training by writers who read none of the evaluation sets, are split between the 
   sarcasm side stays"). ``--sarcasm-from DIR`` keeps the sarcasm side of a saved model
   instead.
 
-The defaults reproduce the shipped model, E1g (stop 43; docs/emotion.md, "Dev sets 20 and
-21"): the sarcasm head on the thanks of 12,000 synthetic dialogues (70% from the irony
-banks), 1,000 other last turns, 2,000 cooperative turns and the hand-written dialogues
-three times, plus a LoRA cross-encoder (rank 8, ``--sarcasm-lora``) trained on the head's
-hand-written sarcasm files once each (``--cross-written``' default), the two mixed and
-flagged at ``--sarcasm-threshold`` 0.59, with the polite-complaint veto on; about an hour on
-2 CPU cores. The recipe was chosen on the dev sets (``benchmarks/data/``; docs/emotion.md,
-"The irony banks in the shipped recipe", "One int8 graph on every CPU, and cooperative
-turns mid-dialogue", "Hand-written training dialogues", "Round 6, two held-out dev sets and
-paired comparisons", "Dev set 7: the emotion label guarded", "Dev set 10", "Dev set 12",
-"Context-free praise", "Dev sets 15 to 19" and "Dev sets 20 and 21"). E1g's arrays are E1's
-(stop 42, measured and not shipped then: its threshold was 0.49 and it had no veto).
-``--sarcasm-lora 0`` gives G1, shipped at stop 42 (the head alone, its plateau threshold):
-D4's arrays with the polite-complaint veto on (``--sarcasm-complaint-gate``;
-``--no-sarcasm-complaint-gate`` gives D4). Every model below needs those two flags; a
-command below that passes ``--sarcasm-lora 8`` itself needs ``--sarcasm-threshold auto
---no-sarcasm-complaint-gate`` instead, and ``--cross-written head`` when it passes no
-``--cross-written`` (the cross-encoder then reads the sarcasm head's data, as before stop
-42). D4, shipped at stop 41, is the sarcasm data that also read 2,000
+The defaults reproduce the shipped model: the sarcasm head alone, on the thanks of 12,000
+synthetic dialogues (70% from the irony banks), 1,000 other last turns, 2,000
+cooperative turns and the hand-written dialogues three times, chosen on
+the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
+recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
+training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
+7: the emotion label guarded", "Dev set 10", "Dev set 12", "Context-free praise" and "Dev
+sets 15 to 19"): G1, shipped at stop 42, which is D4's arrays with the polite-complaint veto
+on (``--sarcasm-complaint-gate``; ``--no-sarcasm-complaint-gate`` gives D4, and every model
+below also needs it). D4, shipped at stop 41, is the sarcasm data that also read 2,000
 GoEmotions comments of the warm and plain classes without context as not sarcastic
 (``--sarcasm-goemotions``). With ``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
 ``--sarcasm-gate-bypass 0.9`` gives D3 (D1's arrays; its flags also pass the warm-surface
@@ -132,10 +123,6 @@ SARCASM_ONLY = (_ROUND[5], _ROUND[6], *DEV_TRAINING)
 #: (``--sarcasm-emotion-files``) by default. The shipped sarcasm side is the model of stop
 #: 39 ("C"), kept unchanged while the label head learned rounds 7 and 8.
 LABEL_ONLY = (_ROUND[7], _ROUND[8])
-#: the mixed sarcasm threshold of the shipped model (E1g, stop 43): the smallest of 0.49,
-#: 0.50, ..., 0.80 at which E1's arrays with the veto flag no more of dev set 3's 140
-#: sincere turns than G1 (11), chosen on the used dev sets 2, 3 and 11 to 19
-SHIPPED_THRESHOLD = 0.59
 
 
 def goemotions_single(root: str | None, split: str, per_class: int | None,
@@ -479,27 +466,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
-    ap.add_argument("--sarcasm-lora", type=int, default=None,
+    ap.add_argument("--sarcasm-lora", type=int, default=0,
                     help="LoRA rank of a sarcasm cross-encoder fine-tuned on the turn and its "
-                         "context together (default 8 as shipped since stop 43, E1g, or 0 "
-                         "with --sarcasm-from or --no-synthetic; 0: the sarcasm head alone, "
-                         "as G1 and every model before)")
+                         "context together (0: the sarcasm head alone)")
     ap.add_argument("--cross-written", nargs="+", default=None, metavar="JSONL",
                     help="with --sarcasm-lora: train the cross-encoder on these hand-written "
-                         "dialogue files only (their target turns, once each); default: the "
-                         "sarcasm head's written files (--written-sarcasm-files), as shipped; "
-                         "'head': the sarcasm head's whole data (the cross-encoders measured "
-                         "before stop 42)")
+                         "dialogue files only (their target turns, once each) instead of the "
+                         "sarcasm head's data")
     ap.add_argument("--cross-cooperative", type=int, default=0, metavar="N",
                     help="with --cross-written: also N warm cooperative mid-dialogue turns "
                          "(the first N of --cooperative's) as not sarcastic")
-    ap.add_argument("--sarcasm-threshold", type=_threshold, default=None, metavar="P",
-                    help="the sarcasm decision threshold (EmotionClassifier("
-                         "sarcasm_threshold=)): a probability in [0, 1] or 'auto' (the "
-                         "plateau threshold on the held-out fifth); default 0.59 with a "
-                         "cross-encoder, as shipped since stop 43 (chosen on used dev sets: "
-                         "docs/emotion.md), 'auto' without one, as G1 and every model before; "
-                         "it changes no array, only the flags")
+    ap.add_argument("--sarcasm-threshold", type=_threshold, default="auto", metavar="P",
+                    help="the sarcasm decision threshold: 'auto' (the plateau threshold on the "
+                         "held-out fifth, as shipped) or a probability in [0, 1] "
+                         "(EmotionClassifier(sarcasm_threshold=); it changes no array, only "
+                         "the flags; 0.59 with E1's command gives E1g, measured and not "
+                         "shipped: docs/emotion.md, \"Dev sets 20 and 21\")")
     ap.add_argument("--sarcasm-epochs", type=int, default=3)
     ap.add_argument("--sarcasm-lr", type=float, default=3e-4)
     ap.add_argument("--encoder", default="e5-small",
@@ -508,20 +490,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-synthetic", action="store_true",
                     help="public data only (an ablation; not the shipped model)")
     args = ap.parse_args(argv)
-    if args.sarcasm_lora is None:  # shipped: a cross-encoder, unless none can be trained
-        args.sarcasm_lora = 0 if args.sarcasm_from or args.no_synthetic else 8
-    elif args.sarcasm_from and args.sarcasm_lora:
-        ap.error("--sarcasm-from keeps an existing sarcasm side: it cannot train a "
-                 "cross-encoder (--sarcasm-lora)")
-    if args.sarcasm_threshold is None:
-        args.sarcasm_threshold = SHIPPED_THRESHOLD if args.sarcasm_lora else "auto"
     if args.cross_written and not args.sarcasm_lora:
         ap.error("--cross-written trains the cross-encoder: it needs --sarcasm-lora 8 (or "
                  "another rank)")
-    if args.cross_written == ["head"]:
-        args.cross_written = None  # the cross-encoder reads the sarcasm head's data
-    elif args.cross_written is None and args.sarcasm_lora:
-        args.cross_written = "sarcasm files"  # resolved below, once --written is split
     if args.cross_cooperative and not args.cross_written:
         ap.error("--cross-cooperative adds to the cross-encoder's own data: it needs "
                  "--cross-written")
@@ -534,12 +505,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.written_emotion_files = _without(args.written, SARCASM_ONLY)
     if args.written_sarcasm_files is None:
         args.written_sarcasm_files = _without(args.written, LABEL_ONLY)
-    if args.cross_written == "sarcasm files":
-        if not args.written_sarcasm_files:
-            ap.error(f"the cross-encoder reads the sarcasm head's written files by default, "
-                     f"and --written {args.written} leaves none to the sarcasm side: pass "
-                     f"--cross-written FILES, --cross-written head or --sarcasm-lora 0")
-        args.cross_written = list(args.written_sarcasm_files)
     if (args.sarcasm_emotion_files is None and args.written_emotion and not args.sarcasm_from
             and args.written_emotion_files):
         args.sarcasm_emotion_files = _without(args.written_emotion_files, LABEL_ONLY)
@@ -565,9 +530,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         if (_same_files(args.sarcasm_emotion_files, args.written_emotion_files or args.written)
                 and args.emotion_class_weight == "none"):
             args.sarcasm_emotion_files = None  # the same head: nothing to pin
-    if args.sarcasm_from and args.cross_written:
+    if args.sarcasm_from and (args.sarcasm_lora or args.cross_written):
         ap.error("--sarcasm-from keeps an existing sarcasm side: it cannot train a "
-                 "cross-encoder (--cross-written)")
+                 "cross-encoder (--sarcasm-lora, --cross-written)")
     if args.no_synthetic:
         args.synthetic = args.sarcasm_synthetic = args.sarcasm_others = args.cooperative = 0
         args.written_repeat = 0

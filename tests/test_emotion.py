@@ -254,7 +254,8 @@ def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
     from csdialog.encoders import HuggingFaceEncoder
     from csdialog.training import FineTuneArgs
 
-    enc = HuggingFaceEncoder(tiny_bert(tmp_path / "m"), backend="torch", name="tiny")
+    bert = tiny_bert(tmp_path / "m")
+    enc = HuggingFaceEncoder(bert, backend="torch", name="tiny")
     items, ys = [], []
     for i, thanks in enumerate(THANKS * 6):
         for replies, sarcastic in ((FAIL, True), (SOLVE, False)):
@@ -281,6 +282,17 @@ def test_sarcasm_cross_encoder_fits_saves_small_and_reloads(
     assert loaded.sarcasm_finetune == args
     np.testing.assert_allclose(loaded.sarcasm_proba(items), p, atol=2e-3)  # float16 arrays
     assert [q.sarcastic for q in loaded.classify(items[:6])] == [q.sarcastic for q in preds]
+    # built before its encoder holds a PyTorch model, the cross-encoder takes that model
+    # over instead of copying it (one copy in memory); the encoder reloads its own
+    fresh = HuggingFaceEncoder(bert, backend="torch", name="tiny")
+    again = EmotionClassifier.from_pretrained(folder, encoder=fresh)
+    fresh._model = None  # as on the ONNX backends, which never load PyTorch to encode
+    assert again.sarcasm_cross_ is not None
+    built = again.sarcasm_cross_.parts.model
+    assert fresh._model is None
+    np.testing.assert_allclose(again.sarcasm_proba(items), p, atol=2e-3)
+    assert fresh._model is not None and fresh._model is not built
+    np.testing.assert_allclose(fresh.encode(THANKS), enc.encode(THANKS), atol=1e-5)
     with pytest.raises(ValidationError, match="lora_rank"):
         EmotionClassifier(enc, window=2, sarcasm_finetune=FineTuneArgs(epochs=1)).fit(
             [t for t, _ in EMO], [y for _, y in EMO], sarcasm_X=items, sarcasm_y=ys)
