@@ -108,7 +108,7 @@ WRITTEN = ROOT / "scripts" / "data" / "emotion_written.jsonl"
 _ROUND = {n: ROOT / "scripts" / "data" / f"emotion_written_round{n}.jsonl" for n in (5, 6, 7, 8)}
 #: the dev sets that have decided or screened something and can decide nothing again, read
 #: as sarcasm training data since stop 41 (model D1). Dev sets 2 and 3 (the unit tests'
-#: guards), 11 to 19 (they decided the candidates of stops 41 and 42) and the challenge set
+#: guards), 11 to 21 (they decided the candidates of stops 41 to 43) and the challenge set
 #: are in no training data.
 DEV_TRAINING = tuple(ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
                      for n in ("", 4, 5, 6, 7, 8, 9, 10))
