@@ -463,6 +463,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                          "sarcasm_complaint_gate=); on as shipped since stop 42 (G1); "
                          "--no-sarcasm-complaint-gate gives D4; it changes no array, only "
                          "the flags)")
+    ap.add_argument("--sarcasm-marker-gate", action=argparse.BooleanOptionalAction,
+                    default=False,
+                    help="markers of irony (呵呵, 🙄, 'what a surprise', 'lucky me'...) open "
+                         "the warm-surface gate like words of thanks (EmotionClassifier("
+                         "sarcasm_marker_gate=); off as shipped; on gives G2, measured at "
+                         "stop 43: docs/emotion.md, \"Dev sets 22 and 23\"; it changes no "
+                         "array, only the flags)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
@@ -570,6 +577,7 @@ def main() -> None:
                             sarcasm_reply_features=args.sarcasm_reply_features,
                             sarcasm_gate_bypass=args.sarcasm_gate_bypass,
                             sarcasm_complaint_gate=args.sarcasm_complaint_gate,
+                            sarcasm_marker_gate=args.sarcasm_marker_gate,
                             sarcasm_threshold=args.sarcasm_threshold)
     cross = None
     if args.cross_written:
@@ -585,6 +593,7 @@ def main() -> None:
                                  sarcasm_reply_features=args.sarcasm_reply_features,
                                  sarcasm_gate_bypass=args.sarcasm_gate_bypass,
                                  sarcasm_complaint_gate=args.sarcasm_complaint_gate,
+                                 sarcasm_marker_gate=args.sarcasm_marker_gate,
                                  sarcasm_threshold=args.sarcasm_threshold)
         base.fit(base_emo, sarcasm_X=sarc, sarcasm_cross_X=cross)
         clf.fit(emo, sarcasm_from=base)

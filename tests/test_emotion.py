@@ -753,3 +753,74 @@ def test_complaint_gate_keeps_polite_complaints_unflagged_and_round_trips(
         [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
     kept.sarcasm_threshold_ = 0.0
     assert [pr.sarcastic for pr in kept.classify(items)] == gated
+
+
+@pytest.mark.parametrize(("text", "marked"), [
+    ("呵呵", True),
+    ("呵呵，你们真行", True),
+    ("了解🙄", True),
+    ("好的🙂", True),
+    ("What a surprise.", True),
+    ("Lucky me.", True),
+    ("yeah right", True),
+    ("Oh sure, why not", True),
+    ("Third time's the charm", True),
+    ("满意极了，等了一个半小时", True),
+    ("失望极了", False),  # an intensifier on a negative word: a plain complaint
+    ("服了", False),  # plain exasperation as often as irony
+    ("哈哈哈😂", False),  # laughter: sincere fun as often as irony
+    ("I like classical music", False),  # "classic" as a whole word only
+    ("The parcel is late", False),
+])
+def test_irony_markers(text: str, marked: bool) -> None:
+    from csdialog.emotion import _IRONY_MARKERS
+
+    assert bool(_IRONY_MARKERS.search(text)) is marked
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=80))
+def test_irony_markers_in_ascii_are_whole_phrases(text: str) -> None:
+    """In ASCII text only the English phrases can mark irony, as whole words."""
+    from csdialog.emotion import _IRONY_MARKERS
+
+    m = _IRONY_MARKERS.search(text)
+    if m is not None:
+        start, end = m.span()
+        assert start == 0 or not text[start - 1].isalnum()
+        assert end == len(text) or not text[end].isalnum()
+
+
+def test_marker_gate_opens_the_gate_for_marked_turns_and_round_trips(tmp_path: Path) -> None:
+    """With ``sarcasm_marker_gate`` a turn with a marker of irony counts as warm (the
+    sarcasm probability then decides); other turns keep their flags and every probability
+    is unchanged; the setting is saved, off by default and in old folders, and part of the
+    kept sarcasm side."""
+    clf = _fit(window=2)
+    assert clf.sarcasm_marker_gate is False
+    clf.sarcasm_threshold_ = 0.0  # every warm turn passes the threshold: the gates decide
+    failed = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
+    items = [ContextualText(t, failed) for t in (
+        "呵呵", "what a surprise 🙄", "the parcel is late", "ok")]
+    off = [pr.sarcastic for pr in clf.classify(items)]
+    assert off[:2] == [False, False]  # the deterministic encoder reads them as not warm
+    clf.sarcasm_marker_gate = True
+    on = [pr.sarcastic for pr in clf.classify(items)]
+    assert on[:2] == [True, True] and on[2:] == off[2:]
+    np.testing.assert_array_equal(clf.sarcasm_proba(items), _fit(window=2).sarcasm_proba(items))
+    back = EmotionClassifier.from_pretrained(clf.save_pretrained(tmp_path / "m"), encoder=ENC)
+    assert back.sarcasm_marker_gate is True
+    back.sarcasm_threshold_ = 0.0
+    assert [pr.sarcastic for pr in back.classify(items)] == on
+    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    del config["params"]["sarcasm_marker_gate"]  # a folder saved before the setting
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert EmotionClassifier.from_pretrained(tmp_path / "m", encoder=ENC).sarcasm_marker_gate \
+        is False
+    with pytest.raises(ValidationError, match="sarcasm_marker_gate"):
+        EmotionClassifier(ENC, window=2).fit(
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    kept = EmotionClassifier(ENC, window=2, sarcasm_marker_gate=True).fit(
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    kept.sarcasm_threshold_ = 0.0
+    assert [pr.sarcastic for pr in kept.classify(items)] == on
