@@ -105,7 +105,7 @@ DEV6 = ROOT / "benchmarks" / "data" / "emotion_dev6.jsonl"
 DEV_SETS = {"dev set": DEV, "dev set 2": DEV2, "dev set 3": DEV3, "dev set 4": DEV4,
             "dev set 5": DEV5, "dev set 6": DEV6,
             **{f"dev set {n}": ROOT / "benchmarks" / "data" / f"emotion_dev{n}.jsonl"
-               for n in range(7, 22)}}
+               for n in range(7, 24)}}
 SAMPLE_CHATS = ROOT / "examples" / "data" / "sample_chats.jsonl"
 #: Chats of examples/data/README.md that end in sincere / sarcastic thanks.
 SINCERE_CHATS = tuple(

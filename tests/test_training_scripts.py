@@ -141,13 +141,13 @@ HELD_OUT = {
                                  "plain_complaint": 48, "thanks_for_information": 24,
                                  "polite_followup": 8, "cooperative_answer": 8,
                                  "chatty_reaction": 16, "sarcastic_midturn": 40}
-       for n in (17, 18, 19, 20, 21)},
+       for n in (17, 18, 19, 20, 21, 22, 23)},
 }
 #: the languages of each held-out set (the others: en 150, zh 150, zh-tw 50, mix 50)
 HELD_OUT_LANGS = {"emotion_dev8.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40},
                   "emotion_dev9.jsonl": {"en": 60, "zh": 60, "zh-tw": 60, "mix": 60},
                   **{f"emotion_dev{n}.jsonl": {"en": 120, "zh": 120, "zh-tw": 40, "mix": 40}
-                     for n in (12, 13, 14, 15, 16, 17, 18, 19, 20, 21)}}
+                     for n in (12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23)}}
 
 
 #: dev set 7's sincere mid-chat emotions other than confused, per 50 chats
@@ -167,7 +167,7 @@ DEV8_EMOTIONS = {e: 2 for e in ("anxious", "sad", "hopeful", "disappointed", "sa
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT))
 def test_held_out_dev_sets_are_well_formed(name: str) -> None:
-    """Dev sets 5 to 21 (benchmarks/data/, held out): the categories and languages of their
+    """Dev sets 5 to 23 (benchmarks/data/, held out): the categories and languages of their
     briefs; an end-of-chat thanks has no customer turn after it, every other target has
     one; the written training rounds share no dialogue with them (checked above)."""
     from collections import Counter
@@ -265,9 +265,9 @@ def test_emotion_data_can_read_fewer_written_files_than_the_sarcasm_data() -> No
 
 
 #: the sets no training file may touch: the challenge set (the test), dev sets 2 and 3 (the
-#: unit tests' guards) and the held-out dev sets 11 to 21
+#: unit tests' guards) and the held-out dev sets 11 to 23
 NEVER_TRAINED = ("emotion_dev2.jsonl", "emotion_dev3.jsonl",
-                 *(f"emotion_dev{n}.jsonl" for n in range(11, 22)))
+                 *(f"emotion_dev{n}.jsonl" for n in range(11, 24)))
 
 
 def test_default_written_files_split_and_keep_the_held_out_sets_apart() -> None:
@@ -358,11 +358,13 @@ def test_default_command_is_the_shipped_recipe() -> None:
     from csdialog.emotion import DEFAULT_MODEL
 
     keys = ("sarcasm_lora", "sarcasm_threshold", "cross_written", "sarcasm_complaint_gate",
+            "sarcasm_marker_gate",
             "written", "written_sarcasm_files", "written_emotion_files", "sarcasm_goemotions",
             "sarcasm_synthetic", "irony", "written_repeat", "sarcasm_C")
     shipped = ted.parse_args([])
     assert shipped.sarcasm_lora == 0 and shipped.sarcasm_threshold == "auto"
     assert shipped.cross_written is None and shipped.sarcasm_complaint_gate
+    assert not shipped.sarcasm_marker_gate
     card = json.loads((DEFAULT_MODEL / "config.json").read_text(encoding="utf-8"))["card"]
     from_card = ted.parse_args(card["command"].split()[1:])
     assert {k: getattr(from_card, k) for k in keys} == {k: getattr(shipped, k) for k in keys}
