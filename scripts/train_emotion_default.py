@@ -53,10 +53,14 @@ cooperative turns and the hand-written dialogues three times, chosen on
 the dev sets (``benchmarks/data/``; docs/emotion.md, "The irony banks in the shipped
 recipe", "One int8 graph on every CPU, and cooperative turns mid-dialogue", "Hand-written
 training dialogues", "Round 6, two held-out dev sets and paired comparisons", "Dev set
-7: the emotion label guarded", "Dev set 10", "Dev set 12", "Context-free praise" and "Dev
-sets 15 to 19"): G1, shipped at stop 42, which is D4's arrays with the polite-complaint veto
-on (``--sarcasm-complaint-gate``; ``--no-sarcasm-complaint-gate`` gives D4, and every model
-below also needs it). D4, shipped at stop 41, is the sarcasm data that also read 2,000
+7: the emotion label guarded", "Dev set 10", "Dev set 12", "Context-free praise", "Dev
+sets 15 to 19" and "Dev sets 22 and 23"): G2, shipped at stop 43, which is G1's arrays with
+markers of irony opening the warm-surface gate (``--sarcasm-marker-gate``;
+``--no-sarcasm-marker-gate`` gives G1, and every model below also needs it). G1, shipped at
+stop 42, is D4's arrays with the polite-complaint veto on (``--sarcasm-complaint-gate``;
+``--no-sarcasm-complaint-gate`` gives D4, and every model below also needs it). The
+``--sarcasm-threshold 0.59`` with E1's command (docs/emotion.md) gives E1g, measured at
+stop 43 and not shipped. D4, shipped at stop 41, is the sarcasm data that also read 2,000
 GoEmotions comments of the warm and plain classes without context as not sarcastic
 (``--sarcasm-goemotions``). With ``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
 ``--sarcasm-gate-bypass 0.9`` gives D3 (D1's arrays; its flags also pass the warm-surface
@@ -464,11 +468,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                          "--no-sarcasm-complaint-gate gives D4; it changes no array, only "
                          "the flags)")
     ap.add_argument("--sarcasm-marker-gate", action=argparse.BooleanOptionalAction,
-                    default=False,
+                    default=True,
                     help="markers of irony (呵呵, 🙄, 'what a surprise', 'lucky me'...) open "
                          "the warm-surface gate like words of thanks (EmotionClassifier("
-                         "sarcasm_marker_gate=); off as shipped; on gives G2, measured at "
-                         "stop 43: docs/emotion.md, \"Dev sets 22 and 23\"; it changes no "
+                         "sarcasm_marker_gate=); on as shipped since stop 43 (G2: "
+                         "docs/emotion.md, \"Dev sets 22 and 23\"); --no-sarcasm-marker-gate "
+                         "gives G1, and every model before it also needs it; it changes no "
                          "array, only the flags)")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "

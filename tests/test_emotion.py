@@ -794,10 +794,10 @@ def test_irony_markers_in_ascii_are_whole_phrases(text: str) -> None:
 def test_marker_gate_opens_the_gate_for_marked_turns_and_round_trips(tmp_path: Path) -> None:
     """With ``sarcasm_marker_gate`` a turn with a marker of irony counts as warm (the
     sarcasm probability then decides); other turns keep their flags and every probability
-    is unchanged; the setting is saved, off by default and in old folders, and part of the
-    kept sarcasm side."""
-    clf = _fit(window=2)
-    assert clf.sarcasm_marker_gate is False
+    is unchanged; the setting is saved, on by default (as shipped since stop 43), off in old
+    folders, and part of the kept sarcasm side."""
+    assert EmotionClassifier(ENC).sarcasm_marker_gate is True
+    clf = _fit(window=2, sarcasm_marker_gate=False)
     clf.sarcasm_threshold_ = 0.0  # every warm turn passes the threshold: the gates decide
     failed = (Turn("customer", "my parcel is late"), Turn("agent", "not our problem"))
     items = [ContextualText(t, failed) for t in (
@@ -807,7 +807,8 @@ def test_marker_gate_opens_the_gate_for_marked_turns_and_round_trips(tmp_path: P
     clf.sarcasm_marker_gate = True
     on = [pr.sarcastic for pr in clf.classify(items)]
     assert on[:2] == [True, True] and on[2:] == off[2:]
-    np.testing.assert_array_equal(clf.sarcasm_proba(items), _fit(window=2).sarcasm_proba(items))
+    np.testing.assert_array_equal(clf.sarcasm_proba(items),
+                                  _fit(window=2, sarcasm_marker_gate=False).sarcasm_proba(items))
     back = EmotionClassifier.from_pretrained(clf.save_pretrained(tmp_path / "m"), encoder=ENC)
     assert back.sarcasm_marker_gate is True
     back.sarcasm_threshold_ = 0.0
@@ -818,9 +819,9 @@ def test_marker_gate_opens_the_gate_for_marked_turns_and_round_trips(tmp_path: P
     assert EmotionClassifier.from_pretrained(tmp_path / "m", encoder=ENC).sarcasm_marker_gate \
         is False
     with pytest.raises(ValidationError, match="sarcasm_marker_gate"):
-        EmotionClassifier(ENC, window=2).fit(
+        EmotionClassifier(ENC, window=2, sarcasm_marker_gate=False).fit(
             [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
-    kept = EmotionClassifier(ENC, window=2, sarcasm_marker_gate=True).fit(
+    kept = EmotionClassifier(ENC, window=2).fit(
         [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
     kept.sarcasm_threshold_ = 0.0
     assert [pr.sarcastic for pr in kept.classify(items)] == on

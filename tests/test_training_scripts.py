@@ -347,8 +347,9 @@ def test_cross_encoder_data_flags_are_checked_before_training(flags: list[str],
 
 
 def test_default_command_is_the_shipped_recipe() -> None:
-    """The plain command resolves to the shipped recipe (G1: the sarcasm head alone, its
-    plateau threshold, the veto on), and so does the command in the shipped model's card;
+    """The plain command resolves to the shipped recipe (G2: the sarcasm head alone, its
+    plateau threshold, the veto and the marker gate on), and so does the command in the
+    shipped model's card;
     ``--sarcasm-threshold`` takes a probability (E1g: E1's command with 0.59)."""
     sys.path.insert(0, str(SCRIPTS))
     try:
@@ -364,7 +365,7 @@ def test_default_command_is_the_shipped_recipe() -> None:
     shipped = ted.parse_args([])
     assert shipped.sarcasm_lora == 0 and shipped.sarcasm_threshold == "auto"
     assert shipped.cross_written is None and shipped.sarcasm_complaint_gate
-    assert not shipped.sarcasm_marker_gate
+    assert shipped.sarcasm_marker_gate
     card = json.loads((DEFAULT_MODEL / "config.json").read_text(encoding="utf-8"))["card"]
     from_card = ted.parse_args(card["command"].split()[1:])
     assert {k: getattr(from_card, k) for k in keys} == {k: getattr(shipped, k) for k in keys}

@@ -521,8 +521,9 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_marker_gate: markers of irony ("呵呵", "你们真行", "🙄", "🙃", "what a
             surprise", "lucky me", "yeah right"...) count as warm on the surface like words
             of thanks: a turn that marks itself as not meant, after an unhelpful reply,
-            can then be flagged when the sarcasm head is sure enough. Off by default and in
-            the shipped model (measured: docs/emotion.md, "Dev sets 22 and 23").
+            can then be flagged when the sarcasm head is sure enough. On by default and in
+            the shipped model since stop 43 (G2: docs/emotion.md, "Dev sets 22 and 23");
+            models saved before this setting keep it off.
         sarcasm_gate_bypass: ``None`` (off, as in the shipped model) or a probability in
             ``(0, 1]``: a turn whose sarcasm probability is at least this is flagged even
             when its surface is not warm (no words of thanks or praise, and the emotion
@@ -567,7 +568,7 @@ class EmotionClassifier(ParamsMixin):
         sarcasm_reply_features: bool = False,
         sarcasm_gate_bypass: float | None = None,
         sarcasm_complaint_gate: bool = True,
-        sarcasm_marker_gate: bool = False,
+        sarcasm_marker_gate: bool = True,
     ) -> None:
         self.encoder = encoder
         self.window = window
