@@ -62,6 +62,29 @@ def test_defining_case_same_words_opposite_meaning(default, complaint: str, fail
     assert p_bad.surface in ("grateful", "satisfied", "happy")  # the words alone are warm
 
 
+@pytest.mark.parametrize("complaint, failed, solved, marked", [
+    ("快递一个星期了还没到", "物流的事我们也没办法,请您耐心等待", "帮您查到了,包裹今天下午送达",
+     "呵呵，你们真行"),
+    ("快递一个星期了还没到", "物流的事我们也没办法,请您耐心等待", "帮您查到了,包裹今天下午送达",
+     "呵呵"),
+    ("My refund still hasn't arrived after two weeks", "Refunds take time, there's nothing I can do",
+     "I've processed it now, the money is back on your card", "What a surprise 🙄"),
+])
+def test_marked_irony_is_flagged_after_a_failure_only(default, complaint: str, failed: str,  # type: ignore[no-untyped-def]
+                                                      solved: str, marked: str,
+                                                      no_network) -> None:
+    """A turn that marks itself as not meant (呵呵, 🙄), with no words of thanks or praise:
+    flagged after a refusal, not after a fix (the marker gate, shipped since stop 43)."""
+    bad = Dialogue("bad", [Turn("customer", complaint), Turn("agent", failed),
+                           Turn("customer", marked)])
+    good = Dialogue("good", [Turn("customer", complaint), Turn("agent", solved),
+                             Turn("customer", marked)])
+    p_bad, p_good = default.classify([(bad, 2), (good, 2)])
+    assert default.sarcasm_marker_gate
+    assert p_bad.sarcastic and p_bad.polarity == "negative"
+    assert not p_good.sarcastic and p_bad.sarcasm_score > p_good.sarcasm_score
+
+
 @pytest.mark.parametrize("path", [CHALLENGE, DEV2], ids=["challenge", "dev2"])
 def test_thanks_regression_guard(default, path: Path, no_network) -> None:  # type: ignore[no-untyped-def]
     """Sarcastic vs sincere thanks on the hand-written challenge set and the second dev set;
