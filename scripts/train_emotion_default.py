@@ -58,11 +58,12 @@ sets 15 to 19" and "Dev sets 22 and 23"): G2, shipped at stop 43, which is G1's 
 markers of irony opening the warm-surface gate (``--sarcasm-marker-gate``;
 ``--no-sarcasm-marker-gate`` gives G1, and every model below also needs it). G1, shipped at
 stop 42, is D4's arrays with the polite-complaint veto on (``--sarcasm-complaint-gate``;
-``--no-sarcasm-complaint-gate`` gives D4, and every model below also needs it). The
-``--sarcasm-threshold 0.59`` with E1's command (docs/emotion.md) gives E1g, measured at
-stop 43 and not shipped. D4, shipped at stop 41, is the sarcasm data that also read 2,000
-GoEmotions comments of the warm and plain classes without context as not sarcastic
-(``--sarcasm-goemotions``). With ``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
+``--no-sarcasm-complaint-gate`` gives D4, and every model below also needs it). E1's
+command (docs/emotion.md) with ``--sarcasm-threshold 0.59 --no-sarcasm-marker-gate`` and
+without ``--no-sarcasm-complaint-gate`` gives E1g, measured at stop 43 and not shipped.
+D4, shipped at stop 41, is the sarcasm data that also read 2,000 GoEmotions comments of
+the warm and plain classes without context as not sarcastic (``--sarcasm-goemotions``).
+With ``--sarcasm-goemotions 0``: D1, shipped before it the same day; adding
 ``--sarcasm-gate-bypass 0.9`` gives D3 (D1's arrays; its flags also pass the warm-surface
 gate when the sarcasm probability is at least 0.9: measured, withdrawn, "Dev set 14"). The
 models below also need ``--sarcasm-goemotions 0``. ``--written`` with the five files
