@@ -225,9 +225,21 @@ def synthetic(n: int, seed: int = SEED, hard: float = 0.0, others: int = 0,
     return emo, sarc
 
 
-def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
-    from csdialog.datasets import load_mustard
+def mustard_kept(root: str | None, holdout: int | None) -> list[Any]:
+    """MUStARD's 690 utterances with their context, or, with ``holdout`` k, all but the
+    test part of fold k of the 5 seeded folds the benchmark uses (``mustard_folds(...,
+    n_folds=5, seed=0)``), so that a model trained by the full recipe can be scored on the
+    fold it did not see (``bench_emotion.py --part mustard_recipe``)."""
+    from csdialog.datasets import load_mustard, mustard_folds
 
+    data = list(load_mustard(root))
+    if holdout is None:
+        return data
+    test = set(mustard_folds(data, n_folds=5, seed=SEED)[holdout][1])
+    return [e for i, e in enumerate(data) if i not in test]
+
+
+def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
     emo = goemotions_single(root, "train", args.per_class)
     emo += cped_mapped(root, "valid")
     s_emo, s_sarc = synthetic(args.synthetic)
@@ -237,7 +249,8 @@ def training_data(root: str | None, args: Any) -> tuple[list[Any], list[Any]]:
     if n_sarc != args.synthetic or getattr(args, "hard", 0.0) or others or irony:
         s_sarc = synthetic(n_sarc, hard=getattr(args, "hard", 0.0), others=others,
                            irony=irony)[1] if n_sarc else []
-    sarc = list(load_mustard(root)) + cped_irony(root, "valid", args.irony_negatives) + s_sarc
+    sarc = mustard_kept(root, getattr(args, "mustard_holdout", None))
+    sarc += cped_irony(root, "valid", args.irony_negatives) + s_sarc
     sarc += cooperative_turns(getattr(args, "cooperative", 0))
     sarc += goemotions_not_sarcastic(root, getattr(args, "sarcasm_goemotions", 0))
     w_emo, w_sarc = written_data(args)
@@ -476,6 +489,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                          "docs/emotion.md, \"Dev sets 22 and 23\"); --no-sarcasm-marker-gate "
                          "gives G1, and every model before it also needs it; it changes no "
                          "array, only the flags)")
+    ap.add_argument("--mustard-holdout", type=int, default=None, choices=range(5), metavar="K",
+                    help="leave the test part of MUStARD fold K (of the benchmark's 5 seeded "
+                         "folds) out of the sarcasm data: a model to score on that fold "
+                         "(bench_emotion.py --part mustard_recipe), not a model to ship")
     ap.add_argument("--sarcasm-from", default=None, metavar="DIR",
                     help="keep the whole sarcasm side of this saved model (a folder, or "
                          "'default') and train only the emotion label head")
