@@ -400,3 +400,29 @@ def test_goemotions_not_sarcastic_keeps_the_warm_and_plain_classes(
         ("happy comment", "not_sarcastic"), ("neutral comment", "not_sarcastic"),
         ("grateful comment", "not_sarcastic")]
     assert all(not e.context for e in out)
+
+
+def test_mustard_holdout_leaves_out_exactly_one_test_fold() -> None:
+    """--mustard-holdout K drops the test part of fold K of the benchmark's folds, and only
+    that: the five held-out parts cover MUStARD once."""
+    from csdialog.datasets import data_root
+    from csdialog.errors import DataFormatError
+
+    try:
+        root = data_root(ROOT.parent / "shared" / "datasets")
+    except (FileNotFoundError, DataFormatError):
+        pytest.skip("public data sets not found")
+    if not (root / "mustard").exists():
+        pytest.skip("MUStARD not found")
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        import train_emotion_default as ted
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    every = ted.mustard_kept(str(root), None)
+    key = [(e.text, e.context, e.label) for e in every]
+    left_out: list[tuple[object, ...]] = []
+    for k in range(5):
+        kept = {(e.text, e.context, e.label) for e in ted.mustard_kept(str(root), k)}
+        left_out += [x for x in key if x not in kept]
+    assert len(every) == 690 and sorted(left_out, key=repr) == sorted(key, key=repr)
