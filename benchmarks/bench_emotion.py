@@ -580,9 +580,9 @@ def part_mustard_recipe(root: str | None, args: Any) -> list[Row]:
     for k, (_, te) in enumerate(folds):
         clf = EmotionClassifier.from_pretrained(f"{args.recipe_models}{k}", encoder=enc)
         test = [items[i] for i in te]
-        S, _, _ = clf._sarcasm_features(test)
+        S, _, P_surf = clf._sarcasm_features(test)  # once: the head and the gated flags
         heads.append(clf.sarcasm_head_.proba(S)[:, 1] >= clf.sarcasm_threshold_)
-        flags.append(np.array([p.sarcastic for p in clf.classify(test)]))
+        flags.append(clf._sarcastic(test, S, P_surf)[1])
         thresholds.append(round(float(clf.sarcasm_threshold_), 2))
     out = [Row("mustard (5-fold)", "baseline: every utterance sarcastic", "-",
                _fold_means(y, folds, [np.ones(len(te), dtype=bool) for _, te in folds]),

@@ -719,6 +719,29 @@ def test_polite_complaint_needs_words_of_thanks(text: str) -> None:
         assert not _polite_complaint(text)
 
 
+def _gate_setting_round_trips(clf: EmotionClassifier, name: str, items: list[ContextualText],
+                              flags: list[bool], folder: Path) -> None:
+    """A gate setting (on in ``clf``) is saved and reloaded with the same flags, reads as
+    off from a folder saved before it existed, and is part of the kept sarcasm side: a
+    classifier with it off refuses ``sarcasm_from=clf``, one with the default keeps the
+    flags."""
+    back = EmotionClassifier.from_pretrained(clf.save_pretrained(folder), encoder=ENC)
+    assert getattr(back, name) is True
+    back.sarcasm_threshold_ = 0.0
+    assert [pr.sarcastic for pr in back.classify(items)] == flags
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    del config["params"][name]  # a folder saved before the setting
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert getattr(EmotionClassifier.from_pretrained(folder, encoder=ENC), name) is False
+    with pytest.raises(ValidationError, match=name):
+        EmotionClassifier(ENC, window=2, **{name: False}).fit(  # type: ignore[arg-type]
+            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    kept = EmotionClassifier(ENC, window=2).fit(
+        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
+    kept.sarcasm_threshold_ = 0.0
+    assert [pr.sarcastic for pr in kept.classify(items)] == flags
+
+
 def test_complaint_gate_keeps_polite_complaints_unflagged_and_round_trips(
         tmp_path: Path) -> None:
     """With ``sarcasm_complaint_gate`` a polite complaint (thanks, then "but" and no warm
@@ -736,23 +759,8 @@ def test_complaint_gate_keeps_polite_complaints_unflagged_and_round_trips(
     gated = [pr.sarcastic for pr in clf.classify(items)]
     assert gated == [True, False, False, True]
     np.testing.assert_array_equal(clf.sarcasm_proba(items), _fit(window=2).sarcasm_proba(items))
-    back = EmotionClassifier.from_pretrained(clf.save_pretrained(tmp_path / "c"), encoder=ENC)
-    assert back.sarcasm_complaint_gate is True
-    back.sarcasm_threshold_ = 0.0
-    assert [pr.sarcastic for pr in back.classify(items)] == gated
-    config = json.loads((tmp_path / "c" / "config.json").read_text(encoding="utf-8"))
-    del config["params"]["sarcasm_complaint_gate"]  # a folder saved before the setting
-    (tmp_path / "c" / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    assert EmotionClassifier.from_pretrained(tmp_path / "c", encoder=ENC).sarcasm_complaint_gate \
-        is False
     assert EmotionClassifier(ENC).sarcasm_complaint_gate is True  # on by default, as shipped
-    with pytest.raises(ValidationError, match="sarcasm_complaint_gate"):
-        EmotionClassifier(ENC, window=2, sarcasm_complaint_gate=False).fit(
-            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
-    kept = EmotionClassifier(ENC, window=2).fit(
-        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
-    kept.sarcasm_threshold_ = 0.0
-    assert [pr.sarcastic for pr in kept.classify(items)] == gated
+    _gate_setting_round_trips(clf, "sarcasm_complaint_gate", items, gated, tmp_path / "c")
 
 
 @pytest.mark.parametrize(("text", "marked"), [
@@ -809,19 +817,4 @@ def test_marker_gate_opens_the_gate_for_marked_turns_and_round_trips(tmp_path: P
     assert on[:2] == [True, True] and on[2:] == off[2:]
     np.testing.assert_array_equal(clf.sarcasm_proba(items),
                                   _fit(window=2, sarcasm_marker_gate=False).sarcasm_proba(items))
-    back = EmotionClassifier.from_pretrained(clf.save_pretrained(tmp_path / "m"), encoder=ENC)
-    assert back.sarcasm_marker_gate is True
-    back.sarcasm_threshold_ = 0.0
-    assert [pr.sarcastic for pr in back.classify(items)] == on
-    config = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
-    del config["params"]["sarcasm_marker_gate"]  # a folder saved before the setting
-    (tmp_path / "m" / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    assert EmotionClassifier.from_pretrained(tmp_path / "m", encoder=ENC).sarcasm_marker_gate \
-        is False
-    with pytest.raises(ValidationError, match="sarcasm_marker_gate"):
-        EmotionClassifier(ENC, window=2, sarcasm_marker_gate=False).fit(
-            [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
-    kept = EmotionClassifier(ENC, window=2).fit(
-        [t for t, _ in EMO], [y for _, y in EMO], sarcasm_from=clf)
-    kept.sarcasm_threshold_ = 0.0
-    assert [pr.sarcastic for pr in kept.classify(items)] == on
+    _gate_setting_round_trips(clf, "sarcasm_marker_gate", items, on, tmp_path / "m")
